@@ -1,0 +1,447 @@
+"""Read a cloud assembly (``cdk.out``) into the model.
+
+Handles what aws-cdk-lib v2 writes: stacks, Stages as nested assemblies (recursively),
+nested stacks (templates referenced from ``AWS::CloudFormation::Stack`` resources),
+asset manifests and legacy-synthesizer asset metadata. Every path read from the
+manifest must stay inside the assembly folder: fork pull requests control these files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bot.intrinsics import Scope, Unresolvable, describe, resolve_string
+from bot.model import (
+    UNKNOWN_ACCOUNT,
+    UNKNOWN_REGION,
+    Asset,
+    Assembly,
+    Environment,
+    Json,
+    Output,
+    Parameter,
+    Resource,
+    Stack,
+    StackKey,
+)
+
+MAX_SUPPORTED_MAJOR = 99
+NEWEST_TESTED_MAJOR = 55
+
+
+class AssemblyError(Exception):
+    """The assembly cannot be analyzed; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one assembly may make us read (hostile input protection)."""
+
+    max_file_bytes: int = 256 * 1024 * 1024
+    max_total_bytes: int = 2 * 1024 * 1024 * 1024
+    max_nesting: int = 32  # Stage depth and nested-stack depth
+
+
+@dataclass
+class _Reader:
+    root: Path
+    limits: Limits
+    total_bytes: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def path(self, relative: str, base: Path | None = None) -> Path:
+        """Resolve a manifest-given path, refusing anything outside the assembly."""
+        if not isinstance(relative, str) or not relative:
+            raise AssemblyError(f"invalid file reference {relative!r} in the manifest")
+        if os.path.isabs(relative):
+            raise AssemblyError(f"path {relative!r} is absolute; it must stay inside the assembly")
+        candidate = ((base or self.root) / relative).resolve()
+        root = self.root.resolve()
+        if candidate != root and root not in candidate.parents:
+            raise AssemblyError(f"path {relative!r} escapes the assembly folder")
+        return candidate
+
+    def json(self, path: Path, what: str) -> Any:
+        display = self.display(path)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise AssemblyError(f"{what} {display} is missing") from None
+        except OSError as exc:
+            raise AssemblyError(f"{what} {display} cannot be read: {exc.strerror}") from None
+        if size > self.limits.max_file_bytes:
+            raise AssemblyError(
+                f"{what} {display} is {size} bytes, over the limit of "
+                f"{self.limits.max_file_bytes} bytes"
+            )
+        self.total_bytes += size
+        if self.total_bytes > self.limits.max_total_bytes:
+            raise AssemblyError(
+                f"the assembly is over the limit of {self.limits.max_total_bytes} bytes in total"
+            )
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise AssemblyError(f"{what} {display} cannot be read: {exc.strerror}") from None
+        try:
+            return json.loads(text)
+        except RecursionError:
+            raise AssemblyError(f"{what} {display} is nested too deeply to read") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            hint = " (YAML is not supported; cdk synth writes JSON)" if _looks_like_yaml(text) else ""
+            raise AssemblyError(f"{what} {display} is not valid JSON{hint}: {exc}") from None
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+
+def _looks_like_yaml(text: bytes) -> bool:
+    head = text[:200].lstrip()
+    return bool(head) and not head.startswith((b"{", b"[")) and b":" in head
+
+
+def load_assembly(directory: str | os.PathLike[str], limits: Limits = Limits()) -> Assembly:
+    """Load ``directory/manifest.json`` and every stack it names."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise AssemblyError(f"{root} is not a directory")
+    if not (root / "manifest.json").is_file():
+        raise AssemblyError(f"{root} has no manifest.json; is it a cdk.out folder?")
+    reader = _Reader(root.resolve(), limits)
+    manifest = reader.json(reader.root / "manifest.json", "manifest")
+    version = _check_version(manifest, reader)
+    stacks: dict[StackKey, Stack] = {}
+    _load_manifest(reader, manifest, reader.root, "", stacks, depth=0)
+    return Assembly(
+        path=str(root),
+        manifest_version=version,
+        stacks=stacks,
+        cdk_library_version=_library_version(reader.root),
+        problems=tuple(reader.problems),
+    )
+
+
+def _check_version(manifest: Any, reader: _Reader) -> str:
+    if not isinstance(manifest, dict):
+        raise AssemblyError("manifest.json is not a JSON object")
+    version = manifest.get("version")
+    match = re.fullmatch(r"(\d+)\.\d+\.\d+(?:[-+].*)?", version) if isinstance(version, str) else None
+    if not match:
+        raise AssemblyError(f"manifest.json has no valid version (found {version!r})")
+    major = int(match.group(1))
+    if major > MAX_SUPPORTED_MAJOR:
+        raise AssemblyError(
+            f"manifest version {version} is not supported (this tool reads versions up to "
+            f"{MAX_SUPPORTED_MAJOR}.x); upgrade cdk-export-guard"
+        )
+    if major > NEWEST_TESTED_MAJOR:
+        reader.problems.append(
+            f"manifest version {version} is newer than the newest tested ({NEWEST_TESTED_MAJOR}.x)"
+        )
+    if not isinstance(manifest.get("artifacts", {}), dict):
+        raise AssemblyError("manifest.json 'artifacts' is not an object")
+    return version
+
+
+def _load_manifest(
+    reader: _Reader,
+    manifest: Mapping[str, Any],
+    folder: Path,
+    prefix: str,
+    stacks: dict[StackKey, Stack],
+    depth: int,
+) -> None:
+    if depth > reader.limits.max_nesting:
+        raise AssemblyError(f"Stages are nested more than {reader.limits.max_nesting} deep")
+    artifacts: Mapping[str, Any] = manifest.get("artifacts") or {}
+    asset_files = {
+        artifact_id: spec.get("properties", {}).get("file")
+        for artifact_id, spec in artifacts.items()
+        if isinstance(spec, dict) and spec.get("type") == "cdk:asset-manifest"
+    }
+    stack_ids = {
+        artifact_id
+        for artifact_id, spec in artifacts.items()
+        if isinstance(spec, dict) and spec.get("type") == "aws:cloudformation:stack"
+    }
+    for artifact_id, spec in artifacts.items():
+        if not isinstance(spec, dict):
+            raise AssemblyError(f"artifact {artifact_id!r} in the manifest is not an object")
+        kind = spec.get("type")
+        if kind == "aws:cloudformation:stack":
+            stack = _load_stack(reader, artifact_id, spec, folder, prefix, asset_files, stack_ids)
+            if stack.key in stacks:
+                raise AssemblyError(f"stack {stack.key!r} appears twice in the assembly")
+            stacks[stack.key] = stack
+        elif kind == "cdk:cloud-assembly":
+            directory = (spec.get("properties") or {}).get("directoryName")
+            nested_folder = reader.path(directory, folder)
+            nested_manifest = reader.json(nested_folder / "manifest.json", "manifest")
+            if not isinstance(nested_manifest, dict):
+                raise AssemblyError(f"{reader.display(nested_folder)}/manifest.json is not an object")
+            nested_prefix = f"{prefix}{directory}/"
+            _load_manifest(reader, nested_manifest, nested_folder, nested_prefix, stacks, depth + 1)
+
+
+def _load_stack(
+    reader: _Reader,
+    artifact_id: str,
+    spec: Mapping[str, Any],
+    folder: Path,
+    prefix: str,
+    asset_files: Mapping[str, Any],
+    stack_ids: set[str],
+) -> Stack:
+    props = spec.get("properties") or {}
+    template_path = reader.path(props.get("templateFile"), folder)
+    template = reader.json(template_path, "template")
+    if not isinstance(template, dict):
+        raise AssemblyError(f"template {reader.display(template_path)} is not a JSON object")
+    environment = Environment.parse(spec.get("environment"))
+    stack_name = props.get("stackName") or artifact_id
+    if not isinstance(stack_name, str):
+        raise AssemblyError(f"stack {artifact_id!r} has an invalid stackName")
+    dependencies = tuple(
+        StackKey(prefix + dep) for dep in spec.get("dependencies") or [] if dep in stack_ids
+    )
+    assets: dict[str, Asset] = {}
+    for dep in spec.get("dependencies") or []:
+        if dep in asset_files:
+            assets.update(_load_asset_manifest(reader, reader.path(asset_files[dep], folder)))
+    assets.update(_legacy_assets(spec.get("metadata")))
+    key = StackKey(prefix + artifact_id)
+    display = spec.get("displayName") if isinstance(spec.get("displayName"), str) else artifact_id
+    stack = _stack_from_template(
+        reader,
+        template,
+        key=key,
+        artifact_id=artifact_id,
+        hierarchical_id=display,
+        stack_name=stack_name,
+        environment=environment,
+        template_file=reader.display(template_path),
+        dependencies=dependencies,
+        assets=assets,
+        folder=folder,
+        depth=0,
+    )
+    return stack
+
+
+def _stack_from_template(
+    reader: _Reader,
+    template: Mapping[str, Any],
+    *,
+    key: StackKey,
+    artifact_id: str,
+    hierarchical_id: str,
+    stack_name: str,
+    environment: Environment,
+    template_file: str,
+    dependencies: tuple[StackKey, ...],
+    assets: Mapping[str, Asset],
+    folder: Path,
+    depth: int,
+    parent: StackKey | None = None,
+) -> Stack:
+    parameters = _parameters(template.get("Parameters"))
+    resources = _resources(template.get("Resources"), template_file)
+    scope = Scope(
+        stack_name=stack_name,
+        account=None if environment.account == UNKNOWN_ACCOUNT else environment.account,
+        region=None if environment.region == UNKNOWN_REGION else environment.region,
+        parameters={name: p.default for name, p in parameters.items()},
+    )
+    outputs = _outputs(template.get("Outputs"), scope, template_file)
+    stack = Stack(
+        key=key,
+        artifact_id=artifact_id,
+        hierarchical_id=hierarchical_id,
+        stack_name=stack_name,
+        environment=environment,
+        template_file=template_file,
+        resources=resources,
+        outputs=outputs,
+        parameters=parameters,
+        dependencies=dependencies,
+        assets=assets,
+        parent=parent,
+    )
+    nested = _nested_stacks(reader, stack, folder, depth)
+    return replace(stack, nested=nested) if nested else stack
+
+
+def _nested_stacks(reader: _Reader, stack: Stack, folder: Path, depth: int) -> dict[str, Stack]:
+    nested: dict[str, Stack] = {}
+    for resource in stack.resources.values():
+        if resource.type != "AWS::CloudFormation::Stack" or not resource.asset_path:
+            continue
+        if not resource.asset_path.endswith(".json"):
+            continue
+        if depth + 1 > reader.limits.max_nesting:
+            raise AssemblyError(f"nested stacks go more than {reader.limits.max_nesting} deep")
+        path = reader.path(resource.asset_path, folder)
+        if not path.is_file():
+            reader.problems.append(
+                f"nested stack template {reader.display(path)} of {stack.stack_name}/"
+                f"{resource.logical_id} is missing; its outputs are treated as unknown"
+            )
+            continue
+        template = reader.json(path, "nested stack template")
+        if not isinstance(template, dict):
+            raise AssemblyError(f"nested stack template {reader.display(path)} is not an object")
+        nested[resource.logical_id] = _stack_from_template(
+            reader,
+            template,
+            key=StackKey(f"{stack.key}/{resource.logical_id}"),
+            artifact_id=stack.artifact_id,
+            hierarchical_id=stack.hierarchical_id,
+            # The real name gets a random suffix at deploy time.
+            stack_name=f"{stack.stack_name}-{resource.logical_id}",
+            environment=stack.environment,
+            template_file=reader.display(path),
+            dependencies=(),
+            assets=stack.assets,
+            folder=folder,
+            depth=depth + 1,
+            parent=stack.key,
+        )
+    return nested
+
+
+def _parameters(section: Any) -> dict[str, Parameter]:
+    if not isinstance(section, dict):
+        return {}
+    out = {}
+    for name, spec in section.items():
+        if isinstance(spec, dict):
+            out[name] = Parameter(
+                name=name,
+                type=str(spec.get("Type", "String")),
+                default=spec.get("Default"),
+                no_echo=str(spec.get("NoEcho", "false")).lower() == "true",
+            )
+    return out
+
+
+def _resources(section: Any, template_file: str) -> dict[str, Resource]:
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise AssemblyError(f"template {template_file}: Resources is not an object")
+    out = {}
+    for logical_id, spec in section.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("Type"), str):
+            raise AssemblyError(f"template {template_file}: resource {logical_id!r} has no Type")
+        metadata = spec.get("Metadata") if isinstance(spec.get("Metadata"), dict) else {}
+        properties = spec.get("Properties")
+        out[logical_id] = Resource(
+            logical_id=logical_id,
+            type=spec["Type"],
+            properties=properties if isinstance(properties, dict) else {},
+            construct_path=_str_or_none(metadata.get("aws:cdk:path")),
+            asset_path=_str_or_none(metadata.get("aws:asset:path")),
+            asset_property=_str_or_none(metadata.get("aws:asset:property")),
+        )
+    return out
+
+
+def _outputs(section: Any, scope: Scope, template_file: str) -> dict[str, Output]:
+    if not isinstance(section, dict):
+        return {}
+    out = {}
+    for logical_id, spec in section.items():
+        if not isinstance(spec, dict):
+            continue
+        export = spec.get("Export")
+        export_name: str | None = None
+        resolved = True
+        if isinstance(export, dict) and "Name" in export:
+            try:
+                export_name = resolve_string(export["Name"], scope)
+            except Unresolvable:
+                export_name = f"<unresolved: {describe(export['Name'])}>"
+                resolved = False
+        out[logical_id] = Output(
+            logical_id=logical_id,
+            value=spec.get("Value"),
+            export_name=export_name,
+            export_resolved=resolved,
+        )
+    return out
+
+
+def _load_asset_manifest(reader: _Reader, path: Path) -> dict[str, Asset]:
+    try:
+        data = reader.json(path, "asset manifest")
+    except AssemblyError as exc:
+        # Assets only explain a cause; their absence must not stop the analysis.
+        reader.problems.append(str(exc))
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    assets = {}
+    for kind, section in (("file", data.get("files")), ("docker-image", data.get("dockerImages"))):
+        if not isinstance(section, dict):
+            continue
+        for asset_hash, spec in section.items():
+            if not isinstance(spec, dict):
+                continue
+            source = spec.get("source") if isinstance(spec.get("source"), dict) else {}
+            assets[asset_hash] = Asset(
+                hash=asset_hash,
+                kind=kind,
+                display_name=_str_or_none(spec.get("displayName")),
+                source_path=_str_or_none(source.get("path") or source.get("directory")),
+            )
+    return assets
+
+
+def _legacy_assets(metadata: Any) -> dict[str, Asset]:
+    """Assets recorded by the legacy synthesizer as ``aws:cdk:asset`` stack metadata."""
+    assets: dict[str, Asset] = {}
+    if not isinstance(metadata, dict):
+        return assets
+    for entries in metadata.values():
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or entry.get("type") != "aws:cdk:asset":
+                continue
+            data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
+            asset_hash = data.get("sourceHash") or data.get("id")
+            if isinstance(asset_hash, str):
+                packaging = data.get("packaging")
+                assets[asset_hash] = Asset(
+                    hash=asset_hash,
+                    kind="docker-image" if packaging == "container-image" else "file",
+                    display_name=_str_or_none(data.get("id")),
+                    source_path=_str_or_none(data.get("path")),
+                )
+    return assets
+
+
+_LIBRARY_VERSION = re.compile(rb'"fqn"\s*:\s*"aws-cdk-lib\.App"\s*,\s*"version"\s*:\s*"([^"]+)"')
+
+
+def _library_version(root: Path) -> str | None:
+    """The aws-cdk-lib version that synthesized the app, from tree.json's root."""
+    tree = root / "tree.json"
+    try:
+        with tree.open("rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return None
+    match = _LIBRARY_VERSION.search(head)
+    return match.group(1).decode() if match else None
+
+
+def _str_or_none(value: Json) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,54 @@
+"""Command line entry point: ``cdk-export-guard <command>`` / ``python -m bot``.
+
+Each layer raises its own exception type; they are caught only here and turned
+into a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.assembly import AssemblyError
+from bot.commands import analyze, synth
+from bot.synth import SynthError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdk-export-guard",
+        description="Warns before merge when a CDK change will break a CloudFormation "
+        "cross-stack export that another stack imports.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    analyze.add_parser(subparsers)
+    synth.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except AssemblyError as exc:
+        print(f"cdk-export-guard: error: {exc}", file=sys.stderr)
+        return 2
+    except SynthError as exc:
+        print(f"cdk-export-guard: error: {exc}", file=sys.stderr)
+        if exc.log_tail:
+            print(exc.log_tail, file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"cdk-export-guard: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cdk-export-guard: interrupted", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    raise SystemExit(main())

@@ -1,0 +1,314 @@
+"""Plain data the analysis works on: a loaded cloud assembly and the findings about it.
+
+Everything here is frozen; nothing here does I/O or imports a renderer.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NewType
+
+Json = Any  # a value decoded from a template: dict | list | str | int | float | bool | None
+
+StackKey = NewType("StackKey", str)
+"""Unique id of a stack within one assembly: its artifact id, prefixed by the nested
+assembly folders it lives in (``assembly-Prod/ProdService1234``)."""
+
+UNKNOWN_ACCOUNT = "unknown-account"
+UNKNOWN_REGION = "unknown-region"
+
+
+@dataclass(frozen=True, order=True)
+class Environment:
+    account: str
+    region: str
+
+    @classmethod
+    def parse(cls, text: str | None) -> Environment:
+        """Parse ``aws://ACCOUNT/REGION``; anything else is environment-agnostic."""
+        if text and text.startswith("aws://"):
+            parts = text[len("aws://") :].split("/")
+            if len(parts) == 2 and parts[0] and parts[1]:
+                return cls(parts[0], parts[1])
+        return cls(UNKNOWN_ACCOUNT, UNKNOWN_REGION)
+
+    def __str__(self) -> str:
+        return f"aws://{self.account}/{self.region}"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One file or container image asset from a ``*.assets.json`` manifest."""
+
+    hash: str
+    kind: str  # "file" | "docker-image"
+    display_name: str | None
+    source_path: str | None
+
+
+@dataclass(frozen=True)
+class Resource:
+    logical_id: str
+    type: str
+    properties: Mapping[str, Json]
+    construct_path: str | None
+    asset_path: str | None = None
+    asset_property: str | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    logical_id: str
+    value: Json
+    export_name: str | None  # resolved where possible, else a readable placeholder
+    export_resolved: bool = True
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    default: Json = None
+    no_echo: bool = False
+
+
+@dataclass(frozen=True)
+class Stack:
+    key: StackKey
+    artifact_id: str
+    hierarchical_id: str  # what `cdk deploy` accepts: `Prod/Service` inside Stages
+    stack_name: str  # the CloudFormation stack name
+    environment: Environment
+    template_file: str  # path relative to the top assembly folder
+    resources: Mapping[str, Resource]
+    outputs: Mapping[str, Output]
+    parameters: Mapping[str, Parameter]
+    dependencies: tuple[StackKey, ...]
+    assets: Mapping[str, Asset] = field(default_factory=dict)
+    # Nested stacks by the logical id of their AWS::CloudFormation::Stack resource.
+    nested: Mapping[str, Stack] = field(default_factory=dict)
+    parent: StackKey | None = None
+
+    @property
+    def display(self) -> str:
+        return self.stack_name
+
+
+@dataclass(frozen=True)
+class Assembly:
+    path: str
+    manifest_version: str
+    stacks: Mapping[StackKey, Stack]
+    cdk_library_version: str | None = None
+    problems: tuple[str, ...] = ()  # parts that could not be read; each is reported
+
+    def all_stacks(self) -> list[Stack]:
+        """Top-level stacks and, depth first, their nested stacks."""
+        out: list[Stack] = []
+
+        def walk(stack: Stack) -> None:
+            out.append(stack)
+            for child in stack.nested.values():
+                walk(child)
+
+        for stack in self.stacks.values():
+            walk(stack)
+        return out
+
+
+class Impact(enum.IntEnum):
+    """How a resource changes from base to head; ordered so the worst one wins."""
+
+    NONE = 0
+    UPDATE = 1
+    MAY_REPLACE = 2
+    REPLACE = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+
+class ValueChange(enum.IntEnum):
+    """Whether a published value (an Output, an SSM parameter) differs after deploy."""
+
+    SAME = 0
+    MAY_CHANGE = 1
+    CHANGES = 2
+
+    @classmethod
+    def of(cls, impact: Impact) -> ValueChange:
+        """What a resource's impact means for the values it returns (Ref, Fn::GetAtt)."""
+        if impact is Impact.REPLACE:
+            return cls.CHANGES
+        if impact is Impact.MAY_REPLACE:
+            return cls.MAY_CHANGE
+        return cls.SAME
+
+
+class Severity(enum.IntEnum):
+    NOTICE = 1
+    WARNING = 2
+    BLOCKER = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+
+class ReferenceKind(enum.Enum):
+    STRONG = "strong"  # Fn::ImportValue of an exported Output
+    WEAK = "weak"  # Fn::GetStackOutput
+    SSM = "ssm"  # SSM parameter written by one stack, read by another
+    NESTED = "nested"  # nested stack parameters / outputs: deployed together
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One place in a consumer template that reads a producer's value."""
+
+    stack: str  # consumer CloudFormation stack name
+    resource: str | None  # logical id, or None when used in Outputs/Conditions
+    path: str  # JSON-pointer-like path into the template
+    construct_path: str | None
+
+    def to_json(self) -> dict[str, Json]:
+        return {
+            "stack": self.stack,
+            "resource": self.resource,
+            "path": self.path,
+            "construct_path": self.construct_path,
+        }
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A consumer stack reading a value a producer publishes."""
+
+    kind: ReferenceKind
+    environment: Environment
+    name: str  # export name, `Stack.Output`, or SSM parameter name
+    producer: StackKey | None  # None when nothing in the app publishes it
+    consumer: StackKey
+    usages: tuple[Usage, ...]
+    output: str | None = None  # producer Output logical id, or SSM parameter's resource id
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One link of the chain that explains why a value changes.
+
+    ``kind`` is one of: ``asset-changed``, ``property-changed``, ``resource-replaced``,
+    ``resource-may-be-replaced``, ``resource-removed``, ``logical-id-changed``,
+    ``type-changed``, ``output-value-changed``, ``output-removed``, ``import-dropped``,
+    ``stack-removed``, ``nested-output-changed``, ``unknown-resource-type``.
+    """
+
+    kind: str
+    message: str
+    details: Mapping[str, Json] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Json]:
+        return {"kind": self.kind, "message": self.message, **dict(self.details)}
+
+
+@dataclass(frozen=True)
+class CodeLocation:
+    language: str
+    path: str | None
+    line: int | None
+    snippet: str
+
+
+@dataclass(frozen=True)
+class PipelineEdit:
+    path: str
+    line: int
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    kind: str  # deploy | code-change | split | pipeline-edit
+    commands: tuple[str, ...] = ()
+    code: CodeLocation | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to get a finding's change deployed; ``verified`` once the simulator agrees."""
+
+    strategy: str
+    summary: str
+    steps: tuple[Step, ...]
+    deploy_command: str | None = None
+    pipeline_edits: tuple[PipelineEdit, ...] = ()
+    verified: bool = False
+    alternatives: tuple[Plan, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    environment: Environment
+    producer: str  # CloudFormation stack name ("" when no producer is known)
+    producer_key: StackKey | None
+    export: str | None
+    output: str | None
+    consumers: tuple[str, ...]
+    consumer_keys: tuple[StackKey, ...]
+    reference_kind: ReferenceKind
+    message: str
+    causes: tuple[Cause, ...]
+    usages: tuple[Usage, ...]
+    remediation: Plan | None = None
+
+    @property
+    def id(self) -> str:
+        """Stable fingerprint: the same problem keeps its id across pushes."""
+        key = "|".join((self.rule, str(self.environment), self.producer, self.subject))
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    @property
+    def subject(self) -> str:
+        """The export name, else the output or parameter the finding is about."""
+        return self.export or self.output or ""
+
+
+@dataclass(frozen=True)
+class StackChanges:
+    stack_key: StackKey
+    stack_name: str
+    artifact_id: str
+    environment: Environment
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    replaced: tuple[str, ...]  # replaced or may be replaced
+    removed: tuple[str, ...]
+    status: str = "changed"  # "added" | "removed" | "changed" | "unchanged"
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    base: Assembly
+    head: Assembly
+    findings: tuple[Finding, ...]
+    stacks: tuple[StackChanges, ...]
+    notes: tuple[str, ...] = ()
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)

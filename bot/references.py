@@ -1,0 +1,219 @@
+"""The cross-stack reference graph of one assembly: who reads which published value.
+
+Strong references are ``Fn::ImportValue`` of an exported Output (automatic
+``<Stack>:ExportsOutput...`` names and hand-named exports alike); weak references
+are ``Fn::GetStackOutput``; SSM links are an ``AWS::SSM::Parameter`` written by one
+stack and read by another through an SSM-typed template parameter or a
+``{{resolve:ssm:...}}`` dynamic reference. Nested stacks pass values through
+parameters and outputs and deploy with their parent: they create no reference here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.intrinsics import (
+    Scope,
+    Unresolvable,
+    pointer,
+    resolve_string,
+    walk_calls,
+    walk_ssm_dynamic_references,
+    walk_targets,
+)
+from bot.model import (
+    UNKNOWN_ACCOUNT,
+    UNKNOWN_REGION,
+    Assembly,
+    Environment,
+    Json,
+    Reference,
+    ReferenceKind,
+    Stack,
+    StackKey,
+    Usage,
+)
+
+ExportKey = tuple[Environment, str]
+
+
+@dataclass(frozen=True)
+class Published:
+    """Something a stack publishes for others: an export, an output, an SSM parameter."""
+
+    stack: StackKey
+    name: str  # export name, output logical id, or parameter name
+    source: str  # Output logical id, or the AWS::SSM::Parameter resource's logical id
+
+
+@dataclass(frozen=True)
+class ReferenceGraph:
+    exports: Mapping[ExportKey, Published]
+    ssm_parameters: Mapping[ExportKey, Published]
+    references: tuple[Reference, ...]
+
+    def strong(self) -> list[Reference]:
+        return [r for r in self.references if r.kind is ReferenceKind.STRONG]
+
+    def by_kind(self, *kinds: ReferenceKind) -> list[Reference]:
+        return [r for r in self.references if r.kind in kinds]
+
+
+def scope_of(stack: Stack) -> Scope:
+    env = stack.environment
+    return Scope(
+        stack_name=stack.stack_name,
+        account=None if env.account == UNKNOWN_ACCOUNT else env.account,
+        region=None if env.region == UNKNOWN_REGION else env.region,
+        parameters={name: p.default for name, p in stack.parameters.items()},
+    )
+
+
+def build_graph(assembly: Assembly) -> ReferenceGraph:
+    stacks = assembly.all_stacks()
+    exports: dict[ExportKey, Published] = {}
+    ssm: dict[ExportKey, Published] = {}
+    for stack in stacks:
+        for output in stack.outputs.values():
+            if output.export_name is not None:
+                exports.setdefault(
+                    (stack.environment, output.export_name),
+                    Published(stack.key, output.export_name, output.logical_id),
+                )
+        for name, logical_id in _ssm_parameters_written(stack):
+            ssm.setdefault((stack.environment, name), Published(stack.key, name, logical_id))
+
+    by_name = {(s.environment.region, s.stack_name): s for s in stacks if s.parent is None}
+    references: list[Reference] = []
+    for stack in stacks:
+        references.extend(_strong(stack, exports))
+        references.extend(_weak(stack, by_name))
+        references.extend(_ssm(stack, ssm))
+    return ReferenceGraph(exports, ssm, tuple(references))
+
+
+def _sections(stack: Stack) -> Iterable[tuple[str | None, tuple[str | int, ...], Json, str | None]]:
+    """(resource id, path prefix, value, construct path) for every place a value is read."""
+    for logical_id, resource in stack.resources.items():
+        yield (
+            logical_id,
+            ("Resources", logical_id, "Properties"),
+            resource.properties,
+            resource.construct_path,
+        )
+    for logical_id, output in stack.outputs.items():
+        yield None, ("Outputs", logical_id, "Value"), output.value, None
+
+
+def _strong(stack: Stack, exports: Mapping[ExportKey, Published]) -> list[Reference]:
+    usages: dict[str, list[Usage]] = defaultdict(list)
+    scope = scope_of(stack)
+    for logical_id, prefix, value, construct_path in _sections(stack):
+        for path, argument in walk_calls(value, "Fn::ImportValue", prefix):
+            try:
+                name = resolve_string(argument, scope)
+            except Unresolvable:
+                continue  # an import whose name is only known at deploy time
+            usages[name].append(Usage(stack.stack_name, logical_id, pointer(*path), construct_path))
+    refs = []
+    for name, sites in usages.items():
+        published = exports.get((stack.environment, name))
+        producer = published.stack if published else None
+        if producer == stack.key:
+            continue  # CloudFormation rejects a self-import at deploy; not our rule
+        refs.append(
+            Reference(
+                kind=ReferenceKind.STRONG,
+                environment=stack.environment,
+                name=name,
+                producer=producer,
+                consumer=stack.key,
+                usages=tuple(sites),
+                output=published.source if published else None,
+            )
+        )
+    return refs
+
+
+def _weak(stack: Stack, by_name: Mapping[tuple[str, str], Stack]) -> list[Reference]:
+    usages: dict[tuple[str, str, str], list[Usage]] = defaultdict(list)
+    scope = scope_of(stack)
+    for logical_id, prefix, value, construct_path in _sections(stack):
+        for path, argument in walk_calls(value, "Fn::GetStackOutput", prefix):
+            if not isinstance(argument, dict):
+                continue
+            try:
+                producer_name = resolve_string(argument.get("StackName"), scope)
+                output_name = resolve_string(argument.get("OutputName"), scope)
+                region = (
+                    resolve_string(argument["Region"], scope)
+                    if "Region" in argument
+                    else stack.environment.region
+                )
+            except Unresolvable:
+                continue
+            usages[(region, producer_name, output_name)].append(
+                Usage(stack.stack_name, logical_id, pointer(*path), construct_path)
+            )
+    refs = []
+    for (region, producer_name, output_name), sites in usages.items():
+        producer = by_name.get((region, producer_name))
+        refs.append(
+            Reference(
+                kind=ReferenceKind.WEAK,
+                environment=Environment(stack.environment.account, region),
+                name=f"{producer_name}.{output_name}",
+                producer=producer.key if producer else None,
+                consumer=stack.key,
+                usages=tuple(sites),
+                output=output_name,
+            )
+        )
+    return refs
+
+
+def _ssm_parameters_written(stack: Stack) -> Iterable[tuple[str, str]]:
+    scope = scope_of(stack)
+    for logical_id, resource in stack.resources.items():
+        if resource.type != "AWS::SSM::Parameter" or "Name" not in resource.properties:
+            continue
+        try:
+            yield resolve_string(resource.properties["Name"], scope), logical_id
+        except Unresolvable:
+            continue
+
+
+def _ssm(stack: Stack, written: Mapping[ExportKey, Published]) -> list[Reference]:
+    usages: dict[str, list[Usage]] = defaultdict(list)
+    ssm_parameters = {
+        name: str(p.default)
+        for name, p in stack.parameters.items()
+        if p.type.startswith("AWS::SSM::Parameter::Value<") and isinstance(p.default, str)
+    }
+    for logical_id, prefix, value, construct_path in _sections(stack):
+        for target in walk_targets(value, prefix):
+            if target.attribute is None and target.logical_id in ssm_parameters:
+                usages[ssm_parameters[target.logical_id]].append(
+                    Usage(stack.stack_name, logical_id, pointer(*target.path), construct_path)
+                )
+        for path, name in walk_ssm_dynamic_references(value, prefix):
+            usages[name].append(Usage(stack.stack_name, logical_id, pointer(*path), construct_path))
+    refs = []
+    for name, sites in usages.items():
+        published = written.get((stack.environment, name))
+        if published is None or published.stack == stack.key:
+            continue  # read from outside the app, or within one stack: no link to judge
+        refs.append(
+            Reference(
+                kind=ReferenceKind.SSM,
+                environment=stack.environment,
+                name=name,
+                producer=published.stack,
+                consumer=stack.key,
+                usages=tuple(sites),
+                output=published.source,
+            )
+        )
+    return refs

@@ -1,0 +1,1 @@
+"""Renderers: each is a pure ``render(result) -> str``; only the CLI writes files."""

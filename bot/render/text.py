@@ -1,0 +1,63 @@
+"""Plain text for terminals: findings first, then the per-stack change summary."""
+
+from __future__ import annotations
+
+from bot.model import AnalysisResult, Finding, Plan
+
+_MARK = {"blocker": "BLOCKER", "warning": "WARNING", "notice": "NOTICE"}
+
+
+def render(result: AnalysisResult) -> str:
+    lines: list[str] = []
+    counts = ", ".join(
+        f"{result.count(s)} {s.label}{'s' if result.count(s) != 1 else ''}"
+        for s in sorted({f.severity for f in result.findings} | set(), reverse=True)
+    )
+    if result.findings:
+        lines.append(f"cdk-export-guard: {counts}")
+    else:
+        lines.append("cdk-export-guard: no cross-stack reference is at risk in this change.")
+    for finding in result.findings:
+        lines.append("")
+        lines.extend(_finding(finding))
+    changed = [s for s in result.stacks if s.status != "unchanged"]
+    if changed:
+        lines.append("")
+        lines.append("Stacks changed:")
+        for stack in changed:
+            parts = [
+                f"{len(getattr(stack, kind))} {kind}"
+                for kind in ("added", "updated", "replaced", "removed")
+                if getattr(stack, kind)
+            ]
+            lines.append(f"  {stack.stack_name} ({stack.status}): {', '.join(parts) or 'outputs only'}")
+    for note in result.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def _finding(finding: Finding) -> list[str]:
+    lines = [f"{_MARK[finding.severity.label]} [{finding.rule}] {finding.message}"]
+    if finding.causes:
+        lines.append("  Why:")
+        lines.extend(f"    - {c.message}" for c in finding.causes)
+    if finding.usages:
+        lines.append("  Used by:")
+        lines.extend(
+            f"    - {u.stack} {u.resource or ''} {u.path}"
+            + (f" ({u.construct_path})" if u.construct_path else "")
+            for u in finding.usages
+        )
+    if finding.remediation:
+        lines.extend(_plan(finding.remediation))
+    return lines
+
+
+def _plan(plan: Plan) -> list[str]:
+    lines = [f"  Fix: {plan.summary}"]
+    for i, step in enumerate(plan.steps, 1):
+        lines.append(f"    {i}. {step.title}")
+        if step.detail:
+            lines.append(f"       {step.detail}")
+        lines.extend(f"       $ {c}" for c in step.commands)
+    return lines
