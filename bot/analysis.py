@@ -56,16 +56,21 @@ class Context:
         return seen
 
 
-def analyze(base: Assembly, head: Assembly) -> AnalysisResult:
-    """Find every cross-stack reference that head breaks or leaves stale."""
-    from bot.rules import ALL_RULES
-
+def build_context(base: Assembly, head: Assembly) -> Context:
+    """Pair the stacks, diff each pair, and build both reference graphs."""
     head_key_of = _match_stacks(base, head)
     diffs: dict[StackKey, StackDiff] = {}
     for base_key, head_key in head_key_of.items():
         if base_key in base.stacks:  # top level; nested ones come with their parent
             _collect(diff_stacks(base.stacks[base_key], head.stacks[head_key]), diffs)
-    context = Context(base, head, build_graph(base), build_graph(head), diffs, head_key_of)
+    return Context(base, head, build_graph(base), build_graph(head), diffs, head_key_of)
+
+
+def analyze(base: Assembly, head: Assembly, context: Context | None = None) -> AnalysisResult:
+    """Find every cross-stack reference that head breaks or leaves stale."""
+    from bot.rules import ALL_RULES
+
+    context = context or build_context(base, head)
     findings: list[Finding] = []
     for rule in ALL_RULES:
         findings.extend(rule(context))
@@ -90,11 +95,25 @@ def _match_stacks(base: Assembly, head: Assembly) -> dict[StackKey, StackKey]:
 
     head_by_identity = {identity(s): s for s in head.stacks.values()}
     pairs: dict[StackKey, StackKey] = {}
+    unmatched = []
     for stack in base.stacks.values():
         match = head_by_identity.get(identity(stack))
         if match is not None:
             pairs[stack.key] = match.key
-            _match_nested(stack, match, pairs)
+        else:
+            unmatched.append(stack)
+    taken = set(pairs.values())
+    for stack in unmatched:  # e.g. an app moving from environment-agnostic to explicit
+        candidates = [
+            h for h in head.stacks.values()
+            if h.key not in taken and h.stack_name == stack.stack_name
+            and h.environment.compatible(stack.environment)
+        ]
+        if len(candidates) == 1:
+            pairs[stack.key] = candidates[0].key
+            taken.add(candidates[0].key)
+    for base_key, head_key in list(pairs.items()):
+        _match_nested(base.stacks[base_key], head.stacks[head_key], pairs)
     return pairs
 
 
@@ -114,7 +133,7 @@ def _collect(diff: StackDiff, into: dict[StackKey, StackDiff]) -> None:
 def _summaries(context: Context) -> list[StackChanges]:
     out: list[StackChanges] = []
     matched_heads = set(context.head_key_of.values())
-    for head_key, diff in context.diffs.items():
+    for diff in context.diffs.values():
         groups: dict[str, list[str]] = {"added": [], "updated": [], "replaced": [], "removed": []}
         for logical_id, change in sorted(diff.resources.items()):
             if change.status == ADDED:

@@ -20,8 +20,8 @@ from bot.intrinsics import Scope, Unresolvable, describe, resolve_string
 from bot.model import (
     UNKNOWN_ACCOUNT,
     UNKNOWN_REGION,
-    Asset,
     Assembly,
+    Asset,
     Environment,
     Json,
     Output,

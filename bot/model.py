@@ -38,6 +38,17 @@ class Environment:
     def __str__(self) -> str:
         return f"aws://{self.account}/{self.region}"
 
+    def compatible(self, other: Environment) -> bool:
+        """Whether both may be the same place: equal, or unknown where they differ.
+
+        An environment-agnostic stack deploys wherever the CLI's credentials point, so
+        an app moving from agnostic to an explicit account is still the same stack.
+        """
+        return all(
+            a == b or UNKNOWN_ACCOUNT in (a, b) or UNKNOWN_REGION in (a, b)
+            for a, b in ((self.account, other.account), (self.region, other.region))
+        )
+
 
 @dataclass(frozen=True)
 class Asset:
@@ -255,6 +266,7 @@ class Plan:
     pipeline_edits: tuple[PipelineEdit, ...] = ()
     verified: bool = False
     alternatives: tuple[Plan, ...] = ()
+    simulation: tuple[str, ...] = ()  # what the simulator saw, one line per command
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,25 @@ class ReferenceGraph:
     ssm_parameters: Mapping[ExportKey, Published]
     references: tuple[Reference, ...]
 
+    def export(self, environment: Environment, name: str) -> Published | None:
+        """The export of that name in that environment (or a compatible one)."""
+        exact = self.exports.get((environment, name))
+        if exact is not None:
+            return exact
+        return next(
+            (p for (env, n), p in self.exports.items() if n == name and env.compatible(environment)),
+            None,
+        )
+
+    def ssm_parameter(self, environment: Environment, name: str) -> Published | None:
+        exact = self.ssm_parameters.get((environment, name))
+        if exact is not None:
+            return exact
+        return next(
+            (p for (env, n), p in self.ssm_parameters.items() if n == name and env.compatible(environment)),
+            None,
+        )
+
     def strong(self) -> list[Reference]:
         return [r for r in self.references if r.kind is ReferenceKind.STRONG]
 

@@ -1,6 +1,11 @@
 """Finding -> plan: the fix that works, as commands and code people paste.
 
-DOMAIN.md section 5 is the source of each strategy. Pure: no I/O.
+Each candidate plan is a list of `cdk deploy` command lines, each run against one
+version of the app (base, head, or an intermediate change the plan asks for). The
+command text shown is parsed back and run in the simulator from the deployed (base)
+state; a plan is ``verified`` only when that run reaches the plan's target for every
+stack it touches, with no refusal and no stale consumer. DOMAIN.md section 5 is the
+source of each strategy. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -8,58 +13,64 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from bot.model import AnalysisResult, Finding, Plan, Severity, Stack, StackKey, Step
+from bot import versions
+from bot.analysis import Context, build_context
+from bot.deploy_command import parse_deploy
+from bot.model import (
+    AnalysisResult,
+    CodeLocation,
+    Finding,
+    Plan,
+    ReferenceKind,
+    Severity,
+    Stack,
+    StackKey,
+    Step,
+)
+from bot.simulate import (
+    AppVersion,
+    Invocation,
+    SelectionError,
+    Simulation,
+    State,
+    deployed_state,
+    differences,
+    run,
+    select,
+    widest_wave,
+)
 
 WEAK_REFERENCES_SINCE = (2, 254, 0)
 FLAG = "@aws-cdk/core:defaultCrossStackReferences"
 
 
-def attach_plans(result: AnalysisResult) -> AnalysisResult:
-    """Return the result with a remediation plan on every finding."""
-    stacks = {s.key: s for s in result.head.all_stacks()}
-    stacks.update({s.key: s for s in result.base.all_stacks() if s.key not in stacks})
-    library = result.head.cdk_library_version or result.base.cdk_library_version
-    findings = tuple(
-        replace(f, remediation=plan_for(f, stacks, library)) for f in result.findings
-    )
+@dataclass(frozen=True)
+class Candidate:
+    plan: Plan
+    invocations: tuple[tuple[AppVersion, str], ...]  # (version, command line)
+    target: AppVersion
+
+
+def attach_plans(
+    result: AnalysisResult,
+    context: Context | None = None,
+    code: Mapping[str, CodeLocation] | None = None,
+) -> AnalysisResult:
+    """Return the result with a verified-where-possible plan on every finding.
+
+    ``code``: source locations of constructs by construct path, found by the caller.
+    """
+    context = context or build_context(result.base, result.head)
+    planner = _Planner(context, code or {})
+    findings = tuple(replace(f, remediation=planner.plan(f)) for f in result.findings)
     return replace(result, findings=findings)
 
 
-def plan_for(finding: Finding, stacks: Mapping[StackKey, Stack], library: str | None) -> Plan:
-    producer = _selector(stacks, finding.producer_key) if finding.producer_key else None
-    consumers = [_selector(stacks, k) for k in finding.consumer_keys]
-    if finding.rule in ("export-value-change-in-use", "export-value-may-change-in-use"):
-        assert producer is not None
-        return _split_plan(finding, producer, consumers, library)
-    if finding.rule == "export-removed-in-use":
-        assert producer is not None
-        return _consumer_first_plan(finding, producer, consumers)
-    if finding.rule == "import-missing-export" and finding.severity is Severity.BLOCKER:
-        return _restore_export_plan(finding, producer)
-    if finding.rule == "import-missing-export":
-        return Plan(
-            strategy="verify-external-export",
-            summary=f"Check that {finding.export} is exported in {finding.environment} before merging.",
-            steps=(
-                Step(
-                    title="Confirm the export exists in the target account and region",
-                    kind="deploy",
-                    commands=(
-                        "aws cloudformation list-exports --region "
-                        f"{finding.environment.region} --query "
-                        + shlex.quote(f"Exports[?Name=='{finding.export}']"),
-                    ),
-                ),
-            ),
-        )
-    assert producer is not None
-    return _ordered_deploy_plan(finding, producer, consumers)
-
-
-def deploy_command(selectors: Sequence[str], *, exclusively: bool = False, concurrency: int = 1,
-                   force: bool = False) -> str:
+def deploy_command(
+    selectors: Sequence[str], *, exclusively: bool = False, concurrency: int = 1, force: bool = False
+) -> str:
     """The exact `cdk deploy` line, stack ids quoted for a POSIX shell."""
     parts = ["cdk", "deploy", *(shlex.quote(s) for s in selectors)]
     if exclusively:
@@ -71,14 +82,443 @@ def deploy_command(selectors: Sequence[str], *, exclusively: bool = False, concu
     return " ".join(parts)
 
 
-def _selector(stacks: Mapping[StackKey, Stack], key: StackKey) -> str:
-    """What `cdk deploy` accepts for a stack: its hierarchical id (``Prod/Service``)."""
-    stack = stacks.get(key)
-    if stack is None:
-        return str(key)
-    if stack.parent is not None:  # a nested stack deploys with its top-level parent
-        return _selector(stacks, stack.parent)
-    return stack.hierarchical_id
+DELETE_STACK = "aws cloudformation delete-stack --stack-name "
+
+
+def simulate_commands(initial: State, steps: Iterable[tuple[AppVersion, str]]) -> Simulation:
+    """Run command lines exactly as shown to people (`cdk deploy ...` or a stack deletion)."""
+    invocations = []
+    for version, line in steps:
+        if line.startswith(DELETE_STACK):
+            invocations.append(Invocation(version, None, delete=shlex.split(line)[-1]))
+            continue
+        command = parse_deploy(line)
+        if command is None:
+            raise ValueError(f"not a cdk deploy command: {line}")
+        invocations.append(Invocation(version, command))
+    return run(initial, invocations)
+
+
+def transcript(simulation: Simulation) -> tuple[str, ...]:
+    lines = []
+    for step in simulation.steps:
+        if step.error:
+            lines.append(f"{step.command}: refused: {step.error}")
+        else:
+            done = ", ".join(step.deployed) or "nothing"
+            skipped = f" (skipped unchanged: {', '.join(step.skipped)})" if step.skipped else ""
+            lines.append(f"{step.command}: deployed {done}{skipped}")
+    lines.extend(f"stale: {s}" for s in simulation.stale)
+    return tuple(lines)
+
+
+class _Planner:
+    def __init__(self, context: Context, code: Mapping[str, CodeLocation]) -> None:
+        self.context = context
+        self.code = code
+        self.base = versions.base_version(context)
+        self.initial = deployed_state(self.base)
+        self.library = context.head.cdk_library_version or context.base.cdk_library_version
+        self.stacks: dict[StackKey, Stack] = {s.key: s for s in context.base.all_stacks()}
+        self.stacks.update({s.key: s for s in context.head.all_stacks()})
+
+    # -- entry ---------------------------------------------------------------------
+
+    def plan(self, finding: Finding) -> Plan:
+        try:
+            return self._plan(finding)
+        except (KeyError, AssertionError, SelectionError) as exc:
+            # Never let one odd finding stop the report; say plainly there is no checked plan.
+            return Plan(
+                "manual",
+                "No plan could be checked for this finding automatically "
+                f"({type(exc).__name__}: {exc}); review the deploy order by hand.",
+                (),
+            )
+
+    def _plan(self, finding: Finding) -> Plan:
+        head = versions.head_version(self.context, focus=finding)
+        producer = self._selector(finding.producer_key) if finding.producer_key else None
+        consumers = sorted({self._selector(k) for k in finding.consumer_keys})
+        if finding.rule == "import-missing-export" and finding.severity is not Severity.BLOCKER:
+            return self._external(finding)
+        assert producer is not None
+        gone = [c for c in consumers if c not in head.stacks]
+        if gone:
+            return self._choose(self._consumers_gone(finding, head, producer, consumers, gone))
+        if finding.rule in ("export-value-change-in-use", "export-value-may-change-in-use"):
+            candidates = self._split(finding, head, producer, consumers)
+        elif finding.rule == "export-removed-in-use":
+            candidates = self._removed(finding, head, producer, consumers)
+        elif finding.rule == "import-missing-export":
+            candidates = self._restore(finding, head, producer, consumers)
+        else:
+            candidates = self._ordered(finding, head, producer, consumers)
+        return self._choose(candidates)
+
+    def _choose(self, candidates: list[Candidate]) -> Plan:
+        """The first verified candidate, with the other verified ones as alternatives.
+
+        Unverified candidates are shown only when none verifies, with what failed.
+        """
+        checked = [self._verify(c) for c in candidates]
+        verified = [p for p in checked if p.verified]
+        pool = verified or checked
+        best = pool[0]
+        return replace(best, alternatives=tuple(pool[1:]) + best.alternatives)
+
+    def _verify(self, candidate: Candidate) -> Plan:
+        try:
+            simulation = simulate_commands(self.initial, candidate.invocations)
+        except ValueError as exc:
+            return replace(candidate.plan, verified=False, simulation=(str(exc),))
+        missing = differences(simulation.state, candidate.target) if simulation.error is None else []
+        lines = transcript(simulation) + tuple(f"not reached: {m}" for m in missing)
+        return replace(candidate.plan, verified=simulation.ok and not missing, simulation=lines)
+
+    def _selector(self, key: StackKey) -> str:
+        """What `cdk deploy` accepts: the hierarchical id (``Prod/Service``)."""
+        stack = self.stacks[key]
+        while stack.parent is not None:  # nested stacks deploy with their parent
+            stack = self.stacks[stack.parent]
+        return stack.hierarchical_id
+
+    def _command(self, version: AppVersion, selectors: Sequence[str], *, exclusively: bool = False,
+                 force: bool = False) -> str:
+        """A deploy line with --concurrency set to the widest wave it can run."""
+        line = deploy_command(selectors, exclusively=exclusively, force=force)
+        parsed = parse_deploy(line)
+        width = 1
+        if parsed is not None:
+            try:
+                width = widest_wave(version, select(version, parsed))
+            except SelectionError:
+                width = 1
+        return deploy_command(selectors, exclusively=exclusively, force=force, concurrency=width)
+
+    def _naive_failure(self, head: AppVersion, producer: str, consumers: list[str]) -> str | None:
+        line = self._command(head, [producer, *consumers])
+        simulation = simulate_commands(self.initial, [(head, line)])
+        return f"`{line}` fails: {simulation.error}" if simulation.error else None
+
+    def _code_step(self, finding: Finding) -> CodeLocation | None:
+        for cause in finding.causes:
+            path = cause.details.get("construct_path")
+            if isinstance(path, str) and path in self.code:
+                return self.code[path]
+        return None
+
+    # -- strategies ------------------------------------------------------------------
+
+    def _split(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[Candidate]:
+        export = finding.export
+        assert export is not None
+        both_ids = [producer, *consumers]
+        naive = self._naive_failure(head, producer, consumers)
+        refusal = (
+            f"No single deploy can ship this change: CloudFormation refuses to change export "
+            f"{export} while {_names(finding.consumers)} import{'s' if len(consumers) == 1 else ''} "
+            f"it, and deploying both together does not help — the CLI deploys {producer} first "
+            "and it is refused the same way"
+            + (f" (simulated: {naive})" if naive else "")
+            + ". Split the change in two."
+        )
+        weak_ok = _version_at_least(self.library, WEAK_REFERENCES_SINCE)
+        location = self._code_step(finding)
+        candidates: list[Candidate] = []
+        if weak_ok is not False:
+            v1 = versions.weak_switch(self.base, export, producer, consumers, keep_export=True, label="both")
+            v2 = versions.weak_switch(head, export, producer, consumers, keep_export=False, label="weak")
+            first = self._command(v1, both_ids)
+            second = self._command(v2, both_ids, force=True)
+            steps = (
+                Step(title="Split this pull request: land change 1 alone first, then this change",
+                     kind="split"),
+                Step(
+                    title=f"Change 1 (without this PR's change): set `{FLAG}` to `both` in cdk.json, "
+                    "merge and deploy",
+                    kind="code-change",
+                    detail=(
+                        f'In cdk.json, under "context": `"{FLAG}": "both"`. {producer} keeps the '
+                        f"export and also publishes a plain output; {_names(consumers)} "
+                        f"switch{'es' if len(consumers) == 1 else ''} to Fn::GetStackOutput and stop "
+                        "importing the export."
+                    ),
+                    commands=(first,),
+                    code=CodeLocation("json", "cdk.json", None, f'"{FLAG}": "both"'),
+                ),
+                Step(
+                    title=f"Change 2: this PR's change, with `{FLAG}` set to `weak`; deploy the "
+                    "producer, then the consumers",
+                    kind="deploy",
+                    detail=(
+                        "`--force`: the consumers' templates do not change, and the CLI skips a "
+                        "stack whose template is unchanged; forced, they deploy after "
+                        f"{producer} and read its new value."
+                    ),
+                    commands=(second,),
+                    code=location,
+                ),
+            )
+            candidates.append(
+                Candidate(
+                    Plan("split-weak-reference", refusal, steps),
+                    ((v1, first), (v2, second)),
+                    versions.restrict(v2, both_ids),
+                )
+            )
+        parameter = f"/cdk-export-guard/{_slug(export)}"
+        s1 = versions.ssm_switch(self.base, export, producer, consumers, parameter=parameter,
+                                 keep_export=True, label="ssm")
+        s2 = versions.ssm_switch(head, export, producer, consumers, parameter=parameter,
+                                 keep_export=False, label="ssm-only")
+        first = self._command(s1, both_ids)
+        second = self._command(s2, both_ids)
+        ssm_steps = (
+            Step(title="Split this pull request: land change 1 alone first, then this change",
+                 kind="split"),
+            Step(
+                title="Change 1 (without this PR's change): pass the value through an SSM parameter",
+                kind="code-change",
+                detail=(
+                    f"In {producer}: `ssm.StringParameter(self, \"...\", parameter_name=\"{parameter}\", "
+                    "string_value=<the exported attribute>)`; in each consumer: "
+                    f"`ssm.StringParameter.value_for_string_parameter(self, \"{parameter}\")` instead "
+                    "of the attribute, and `consumer.add_dependency(producer)` (placeholders in <>; the "
+                    "parameter name is a suggestion). Keep the old reference out of the consumers."
+                ),
+                commands=(first,),
+            ),
+            Step(
+                title="Change 2: this PR's change; deploy the producer, then the consumers",
+                kind="deploy",
+                detail="The CLI always redeploys stacks with SSM parameters, so the consumers "
+                "read the new value.",
+                commands=(second,),
+                code=location,
+            ),
+        )
+        candidates.append(
+            Candidate(
+                Plan("split-ssm-parameter", refusal, ssm_steps),
+                ((s1, first), (s2, second)),
+                versions.restrict(s2, both_ids),
+            )
+        )
+        d1 = versions.detach(self.base, export, consumers, label="detached")
+        d2 = versions.detach(head, export, consumers, label="detached-head")
+        steps3 = [
+            (d1, self._command(d1, consumers, exclusively=True)),
+            (d2, self._command(d2, [producer], exclusively=True)),
+            (head, self._command(head, both_ids)),
+        ]
+        candidates.append(
+            Candidate(
+                Plan(
+                    "detach-and-restore",
+                    "Without weak references: stop using the value in the consumers and deploy "
+                    "them first, then ship the producer's change, then restore the reference "
+                    "(three deploys, two releases).",
+                    (
+                        Step(title=f"Release 1a: remove the reference from {_names(consumers)}; "
+                             "deploy them alone", kind="code-change", commands=(steps3[0][1],)),
+                        Step(title=f"Release 1b: deploy {producer} with this PR's change",
+                             kind="deploy", commands=(steps3[1][1],)),
+                        Step(title="Release 2: restore the reference", kind="deploy",
+                             commands=(steps3[2][1],)),
+                    ),
+                ),
+                tuple(steps3),
+                versions.restrict(head, both_ids),
+            )
+        )
+        return candidates
+
+    def _removed(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[Candidate]:
+        export = finding.export
+        assert export is not None
+        first = self._command(head, consumers, exclusively=True)
+        then = self._command(head, [producer], exclusively=True)
+        consumers_first = Candidate(
+            Plan(
+                "deploy-consumers-first",
+                f"Deploy {_names(consumers)} first, on {'its' if len(consumers) == 1 else 'their'} "
+                f"own, so {'it stops' if len(consumers) == 1 else 'they stop'} importing {export}; "
+                f"then deploy {producer}.",
+                (
+                    Step(title=f"Deploy {_names(consumers)} alone", kind="deploy", commands=(first,)),
+                    Step(title=f"Then deploy {producer}", kind="deploy", commands=(then,)),
+                ),
+                deploy_command=f"{first} && {then}",
+            ),
+            ((head, first), (head, then)),
+            versions.restrict(head, [producer, *consumers]),
+        )
+        token = self.base.stacks[producer].exports.get(export, f"{export}@base") \
+            if producer in self.base.stacks else f"{export}@base"
+        kept = versions.keep_export(head, export, producer, token, label="kept")
+        release1 = self._command(kept, [producer, *consumers])
+        release2 = self._command(head, [producer], exclusively=True)
+        keep = Candidate(
+            Plan(
+                "keep-export-one-release",
+                f"Keep exporting {export} from {producer} for one more release "
+                "(`stack.export_value(...)` re-creates exactly this export name), deploy, then "
+                "remove it in a later release once nothing imports it.",
+                (
+                    Step(
+                        title=f"Release 1: in {producer}, keep the export; deploy producer then consumers",
+                        kind="code-change",
+                        detail=(
+                            f'`self.export_value(<the attribute it exported>, name="{export}")` '
+                            "(the attribute is a placeholder: the value the export carries today)."
+                        ),
+                        commands=(release1,),
+                        code=self._code_step(finding),
+                    ),
+                    Step(title="Release 2: remove the export_value line; deploy the producer",
+                         kind="deploy", commands=(release2,)),
+                ),
+            ),
+            ((kept, release1), (head, release2)),
+            versions.restrict(head, [producer, *consumers]),
+        )
+        return [consumers_first, keep]
+
+    def _restore(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[Candidate]:
+        export = finding.export
+        assert export is not None
+        token = self.base.stacks[producer].exports.get(export, f"{export}@base") \
+            if producer in self.base.stacks else f"{export}@base"
+        kept = versions.keep_export(head, export, producer, token, label="kept")
+        line = self._command(kept, [producer, *consumers])
+        return [
+            Candidate(
+                Plan(
+                    "restore-export",
+                    f"{_names(finding.consumers)} still import{'s' if len(consumers) == 1 else ''} "
+                    f"{export}: keep exporting it from {producer} (`stack.export_value(...)`), or "
+                    "change the consumers to stop importing it.",
+                    (
+                        Step(
+                            title=f"Keep {export} exported from {producer}",
+                            kind="code-change",
+                            detail=(
+                                f'`self.export_value(<the attribute it exported>, name="{export}")` '
+                                f"in {producer} (placeholder in <>)."
+                            ),
+                            commands=(line,),
+                            code=self._code_step(finding),
+                        ),
+                    ),
+                    deploy_command=line,
+                ),
+                ((kept, line),),
+                versions.restrict(kept, [producer, *consumers]),
+            )
+        ]
+
+    def _ordered(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[Candidate]:
+        weak = finding.reference_kind is ReferenceKind.WEAK
+        together = self._command(head, [producer, *consumers], force=weak)
+        why = (
+            " `--force`: the consumers' templates do not change and the CLI skips an unchanged "
+            "template unless forced."
+            if weak
+            else ""
+        )
+        one = Candidate(
+            Plan(
+                "ordered-deploy",
+                f"Deploy {producer} and then {_names(consumers)} in one command.{why}",
+                (Step(title="Deploy the producer, then the consumers", kind="deploy", commands=(together,)),),
+                deploy_command=together,
+            ),
+            ((head, together),),
+            versions.restrict(head, [producer, *consumers]),
+        )
+        first = self._command(head, [producer], exclusively=True)
+        then = self._command(head, consumers, exclusively=True, force=weak)
+        declared = all(head.stacks[producer].id in _upstream(head, c) for c in consumers)
+        reason = (
+            "" if declared else
+            f"{_names(consumers)} do{'es' if len(consumers) == 1 else ''} not depend on {producer} in "
+            "the CDK app (no `add_dependency`), so one command may deploy them in any order. "
+        )
+        two = Candidate(
+            Plan(
+                "sequential-deploy",
+                f"{reason}Deploy {producer} first, then {_names(consumers)}, as two commands.{why}",
+                (
+                    Step(title=f"Deploy {producer}", kind="deploy", commands=(first,)),
+                    Step(title=f"Then deploy {_names(consumers)}", kind="deploy", commands=(then,)),
+                ),
+                deploy_command=f"{first} && {then}",
+            ),
+            ((head, first), (head, then)),
+            versions.restrict(head, [producer, *consumers]),
+        )
+        return [one, two]
+
+    def _consumers_gone(
+        self, finding: Finding, head: AppVersion, producer: str, consumers: list[str], gone: list[str]
+    ) -> list[Candidate]:
+        """Consumers removed from the app stay deployed (and keep importing) until deleted."""
+        names = [self.base.stacks[c].name if c in self.base.stacks else c for c in gone]
+        deletes = [(head, f"{DELETE_STACK}{shlex.quote(n)}") for n in names]
+        staying = [c for c in consumers if c not in gone]
+        line = self._command(head, [producer, *staying])
+        return [
+            Candidate(
+                Plan(
+                    "delete-removed-consumers",
+                    f"{_names(names)} {'is' if len(names) == 1 else 'are'} no longer in the app, but "
+                    "`cdk deploy` never deletes a stack: the deployed one keeps importing. Delete it "
+                    f"first (after checking nothing else needs it), then deploy {producer}.",
+                    (
+                        Step(title="Delete the stacks the app no longer has", kind="deploy",
+                             commands=tuple(cmd for _, cmd in deletes)),
+                        Step(title=f"Deploy {producer}", kind="deploy", commands=(line,)),
+                    ),
+                ),
+                (*deletes, (head, line)),
+                versions.restrict(head, [producer, *staying]),
+            )
+        ]
+
+    def _external(self, finding: Finding) -> Plan:
+        if finding.producer:
+            return Plan(
+                strategy="producer-left-app",
+                summary=f"{finding.producer} left the app but stays deployed with its export; "
+                f"move {_names(finding.consumers)} off {finding.export} before deleting it.",
+                steps=(),
+            )
+        region = finding.environment.region
+        query = shlex.quote(f"Exports[?Name=='{finding.export}']")
+        return Plan(
+            strategy="verify-external-export",
+            summary=f"Nothing in this app exports {finding.export}: check that it exists in "
+            f"{finding.environment} before merging (offline, this cannot be verified).",
+            steps=(
+                Step(
+                    title="Confirm the export exists in the target account and region",
+                    kind="deploy",
+                    commands=(f"aws cloudformation list-exports --region {region} --query {query}",),
+                ),
+            ),
+        )
+
+
+def _upstream(version: AppVersion, stack_id: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [stack_id]
+    while todo:
+        for dep in version.stacks[todo.pop()].dependencies:
+            if dep in version.stacks and dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
 
 
 def _version_at_least(version: str | None, minimum: tuple[int, ...]) -> bool | None:
@@ -88,160 +528,8 @@ def _version_at_least(version: str | None, minimum: tuple[int, ...]) -> bool | N
     return numbers >= minimum
 
 
-def _split_plan(finding: Finding, producer: str, consumers: list[str], library: str | None) -> Plan:
-    both = deploy_command([producer, *consumers], concurrency=_width(consumers))
-    weak_ok = _version_at_least(library, WEAK_REFERENCES_SINCE)
-    first = (
-        Step(
-            title="Change 1 (merge and deploy first, without this PR's value change): "
-            f"set `{FLAG}` to `both` in cdk.json",
-            kind="code-change",
-            detail=(
-                f"With `both`, {producer} keeps its export and also publishes a plain output; "
-                f"{_names(consumers)} read it with Fn::GetStackOutput instead of Fn::ImportValue. "
-                "Deploy the producer, then the consumers: after this, nothing imports the export."
-            ),
-            commands=(both,),
-        )
-        if weak_ok is not False
-        else Step(
-            title="Change 1 (merge and deploy first, without this PR's value change): pass the "
-            "value through an SSM parameter",
-            kind="code-change",
-            detail=(
-                f"aws-cdk-lib {library} predates weak references: in {producer} write the value "
-                "to an `ssm.StringParameter`; in the consumers read it with "
-                "`ssm.StringParameter.value_for_string_parameter(...)` and add "
-                f"`consumer.add_dependency(producer)`. Deploy the producer, then the consumers: "
-                "they stop importing the export."
-            ),
-            commands=(both,),
-        )
-    )
-    second = Step(
-        title="Change 2: this PR's change" + (f" (and set `{FLAG}` to `weak`)" if weak_ok is not False else ""),
-        kind="deploy",
-        detail=(
-            f"Deploy {producer} and then {_names(consumers)} in one command so the consumers pick "
-            "up the new value (the --force makes the CLI redeploy consumers whose template did "
-            "not change; it skips them otherwise)."
-        ),
-        commands=(deploy_command([producer, *consumers], concurrency=_width(consumers), force=True),),
-    )
-    detach = Plan(
-        strategy="detach-and-restore",
-        summary="Without weak references: remove the reference, deploy the consumers first, "
-        "then the producer, then restore the reference (two releases).",
-        steps=(
-            Step(
-                title=f"Release 1: stop using the value in {_names(consumers)}",
-                kind="code-change",
-                detail=f"Deploy the consumers alone, then {producer} with this PR's change.",
-                commands=(
-                    deploy_command(consumers, exclusively=True, concurrency=_width(consumers)),
-                    deploy_command([producer], exclusively=True),
-                ),
-            ),
-            Step(
-                title="Release 2: restore the reference",
-                kind="deploy",
-                commands=(deploy_command([producer, *consumers], concurrency=_width(consumers)),),
-            ),
-        ),
-    )
-    return Plan(
-        strategy="split-weak-reference" if weak_ok is not False else "split-ssm-parameter",
-        summary=(
-            f"No single deploy can ship this change: CloudFormation refuses to change export "
-            f"{finding.export} while {_names(finding.consumers)} import it, and "
-            f"`{deploy_command([producer, *consumers])}` deploys {producer} first and fails the "
-            "same way. Split it into two changes."
-        ),
-        steps=(
-            Step(title="Split this pull request", kind="split"),
-            first,
-            second,
-        ),
-        deploy_command=None,
-        alternatives=(detach,),
-    )
-
-
-def _consumer_first_plan(finding: Finding, producer: str, consumers: list[str]) -> Plan:
-    first = deploy_command(consumers, exclusively=True, concurrency=_width(consumers))
-    then = deploy_command([producer], exclusively=True)
-    keep = Plan(
-        strategy="keep-export-one-release",
-        summary=f"Keep the export for one more release with `stack.export_value(...)` in {producer}, "
-        "then remove it once no deployed stack imports it.",
-        steps=(
-            Step(
-                title=f"In {producer}, re-create the export for one release",
-                kind="code-change",
-                detail=(
-                    "`self.export_value(<the construct's attribute>, name=\""
-                    f"{finding.export}\")` (the attribute is a placeholder: use the value the "
-                    "export carried)."
-                ),
-            ),
-        ),
-    )
-    return Plan(
-        strategy="deploy-consumers-first",
-        summary=(
-            f"Deploy {_names(consumers)} first, on their own, so they stop importing "
-            f"{finding.export}; then deploy {producer}."
-        ),
-        steps=(
-            Step(title=f"Deploy {_names(consumers)} alone", kind="deploy", commands=(first,)),
-            Step(title=f"Then deploy {producer}", kind="deploy", commands=(then,)),
-        ),
-        deploy_command=f"{first} && {then}",
-        alternatives=(keep,),
-    )
-
-
-def _restore_export_plan(finding: Finding, producer: str | None) -> Plan:
-    return Plan(
-        strategy="restore-export",
-        summary=(
-            f"{_names(finding.consumers)} still import {finding.export}: keep exporting it from "
-            f"{finding.producer} (`stack.export_value(...)`), or change the consumer to stop "
-            "importing it first."
-        ),
-        steps=(
-            Step(
-                title=f"Keep {finding.export} exported from {finding.producer}",
-                kind="code-change",
-                detail=(
-                    f"`self.export_value(<value>, name=\"{finding.export}\")` in {finding.producer} "
-                    "(the value is a placeholder: the attribute the export carried)."
-                ),
-            ),
-        ),
-    )
-
-
-def _ordered_deploy_plan(finding: Finding, producer: str, consumers: list[str]) -> Plan:
-    weak = finding.reference_kind.value == "weak"
-    command = deploy_command([producer, *consumers], concurrency=_width(consumers), force=weak)
-    why = (
-        " `--force`: the consumers' templates do not change, and the CLI skips an unchanged "
-        "template unless forced."
-        if weak
-        else ""
-    )
-    return Plan(
-        strategy="ordered-deploy",
-        summary=f"Deploy {producer} and then {_names(consumers)} in one command.{why}",
-        steps=(Step(title="Deploy producer, then consumers", kind="deploy", commands=(command,)),),
-        deploy_command=command,
-    )
-
-
-def _width(consumers: Iterable[str]) -> int:
-    # Consumers of one producer do not depend on each other through this reference.
-    return max(1, len(set(consumers)))
+def _slug(export: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", export).strip("-")
 
 
 def _names(names: Iterable[str]) -> str:

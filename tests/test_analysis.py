@@ -306,3 +306,23 @@ def test_stack_renamed_artifact_matched_by_stack_name(tmp_path: Path, key: str) 
     result = run(tmp_path, base, head)
     assert result.findings == ()
     assert {s.status for s in result.stacks} == {"unchanged"}
+
+
+def test_app_moving_from_agnostic_to_explicit_environment_is_the_same_app(tmp_path: Path) -> None:
+    def app(environment: str, key: str) -> AppBuilder:
+        a = AppBuilder()
+        p = a.stack("Producer", environment=environment)
+        p.resource("Layer", "AWS::Lambda::LayerVersion", Content={"S3Bucket": "b", "S3Key": key})
+        p.export("L", ref("Layer"), LAYER_EXPORT)
+        a.stack("Consumer", environment=environment, depends_on=["Producer"]).resource(
+            "Fn", "AWS::Lambda::Function", Layers=[import_value(LAYER_EXPORT)])
+        return a
+
+    agnostic = "aws://unknown-account/unknown-region"
+    explicit = "aws://123456789012/us-east-1"
+    quiet = run(tmp_path / "same", app(agnostic, "a.zip"), app(explicit, "a.zip"))
+    assert quiet.findings == ()
+    assert {s.status for s in quiet.stacks} == {"unchanged"}
+    finding = only(run(tmp_path / "changed", app(agnostic, "a.zip"), app(explicit, "b.zip")),
+                   "export-value-change-in-use")
+    assert finding.consumers == ("Consumer",)

@@ -66,6 +66,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             for e in plan.pipeline_edits
         ],
         "verified": plan.verified,
+        "simulation": list(plan.simulation),
         "alternatives": [plan_to_dict(a) for a in plan.alternatives],
     }
 

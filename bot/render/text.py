@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.model import AnalysisResult, Finding, Plan
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MARK = {"blocker": "BLOCKER", "warning": "WARNING", "notice": "NOTICE"}
 
 
+def clean(text: str) -> str:
+    """One line, no terminal control sequences: assembly values come from the PR."""
+    return _CONTROL.sub(lambda m: "\\n" if m.group() == "\n" else "?", text)
+
+
 def render(result: AnalysisResult) -> str:
+    return "\n".join(clean(line) for line in _lines(result)) + "\n"
+
+
+def _lines(result: AnalysisResult) -> list[str]:
     lines: list[str] = []
     counts = ", ".join(
         f"{result.count(s)} {s.label}{'s' if result.count(s) != 1 else ''}"
@@ -33,7 +45,7 @@ def render(result: AnalysisResult) -> str:
             lines.append(f"  {stack.stack_name} ({stack.status}): {', '.join(parts) or 'outputs only'}")
     for note in result.notes:
         lines.append(f"note: {note}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _finding(finding: Finding) -> list[str]:
@@ -54,10 +66,13 @@ def _finding(finding: Finding) -> list[str]:
 
 
 def _plan(plan: Plan) -> list[str]:
-    lines = [f"  Fix: {plan.summary}"]
+    status = "verified in the simulator" if plan.verified else "NOT verified"
+    lines = [f"  Fix ({status}): {plan.summary}"]
     for i, step in enumerate(plan.steps, 1):
         lines.append(f"    {i}. {step.title}")
         if step.detail:
             lines.append(f"       {step.detail}")
         lines.extend(f"       $ {c}" for c in step.commands)
+    if not plan.verified and plan.simulation:
+        lines.extend(f"    simulated: {s}" for s in plan.simulation)
     return lines

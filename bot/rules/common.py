@@ -104,9 +104,22 @@ def and_list(names: Iterable[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def base_reference_ids(context: Context, *kinds: ReferenceKind) -> set[tuple[Environment, str, str]]:
+class ReferenceIndex:
+    """Which (reference name, consumer stack) pairs exist, by environment."""
+
+    def __init__(self, refs: Iterable[tuple[Environment, str, str]]) -> None:
+        self._envs: dict[tuple[str, str], list[Environment]] = defaultdict(list)
+        for environment, name, consumer in refs:
+            self._envs[(name, consumer)].append(environment)
+
+    def __contains__(self, item: tuple[Environment, str, str]) -> bool:
+        environment, name, consumer = item
+        return any(e.compatible(environment) for e in self._envs.get((name, consumer), ()))
+
+
+def base_reference_ids(context: Context, *kinds: ReferenceKind) -> ReferenceIndex:
     """(environment, reference name, consumer stack name) of every base reference."""
-    return {
+    return ReferenceIndex(
         (r.environment, r.name, stack_name(context.base_stacks, r.consumer))
         for r in context.base_graph.by_kind(*kinds)
-    }
+    )

@@ -2,39 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.analysis import Context
 from bot.intrinsics import walk_targets
-from bot.model import Cause, Finding, Reference
-from bot.rules.common import and_list, group_by_name, make_finding
+from bot.model import Cause, Finding, Json, Reference, Resource
+from bot.rules.common import ReferenceIndex, and_list, group_by_name, make_finding
 
 
 def check(context: Context) -> list[Finding]:
     findings = []
-    head_imports = {
+    head_imports = ReferenceIndex(
         (r.environment, r.name, context.head_stacks[r.consumer].stack_name)
         for r in context.head_graph.strong()
-    }
+    )
     imported = group_by_name(r for r in context.base_graph.strong() if r.producer is not None)
     for (environment, name), refs in imported.items():
-        if (environment, name) in context.head_graph.exports:
+        if context.head_graph.export(environment, name) is not None:
             continue
         published = context.base_graph.exports[(environment, name)]
         diff = context.diff_of_base(published.stack)
         if diff is None:
             continue  # the producer left the app: nothing deploys it, its export stays
         upstream = context.upstream_in_head(diff.head.key)
-
-        def deploys_first(ref: Reference) -> bool:
-            head_key = context.head_key_of.get(ref.consumer)
-            return head_key is not None and head_key in upstream
-
         # Consumers that still import it in head are import-missing-export's to report.
         dropped = [
             r
             for r in refs
             if (environment, name, context.base_stacks[r.consumer].stack_name) not in head_imports
         ]
-        blocking = [r for r in dropped if not deploys_first(r)]
+        # A consumer the producer depends on in head deploys first and drops the import.
+        blocking = [r for r in dropped if context.head_key_of.get(r.consumer) not in upstream]
         if not blocking:
             continue
         consumers = and_list(sorted({context.base_stacks[r.consumer].stack_name for r in blocking}))
@@ -70,7 +68,7 @@ def check(context: Context) -> list[Finding]:
 
 
 def _why_removed(
-    context: Context, refs: list[Reference], head_resources: object, value: object
+    context: Context, refs: list[Reference], head_resources: Mapping[str, Resource], value: Json
 ) -> list[Cause]:
     causes = []
     for ref in refs:
@@ -96,7 +94,7 @@ def _why_removed(
             )
     targets = sorted({t.logical_id for t in walk_targets(value)})
     for logical_id in targets:
-        if isinstance(head_resources, dict) and logical_id not in head_resources:
+        if logical_id not in head_resources:
             causes.append(
                 Cause(
                     "resource-removed",

@@ -13,7 +13,7 @@ def check(context: Context) -> list[Finding]:
     for (environment, name), refs in imported.items():
         published = context.base_graph.exports[(environment, name)]
         diff = context.diff_of_base(published.stack)
-        head_published = context.head_graph.exports.get((environment, name))
+        head_published = context.head_graph.export(environment, name)
         if diff is None or head_published is None or head_published.stack != diff.head.key:
             continue  # gone, moved or the producer left the app: other rules judge that
         base_output = diff.base.outputs[published.source]

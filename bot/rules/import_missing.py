@@ -14,8 +14,37 @@ def check(context: Context) -> list[Finding]:
         if ref.producer is not None:
             continue
         consumer = context.head_stacks[ref.consumer]
-        was_exported = context.base_graph.exports.get((ref.environment, ref.name))
-        if was_exported is not None:
+        was_exported = context.base_graph.export(ref.environment, ref.name)
+        if was_exported is not None and was_exported.stack not in context.head_key_of:
+            # The producer left the app; `cdk deploy` never deletes it, so its export stays.
+            producer = context.base_stacks[was_exported.stack]
+            findings.append(
+                make_finding(
+                    "import-missing-export",
+                    severity=Severity.WARNING,
+                    refs=[ref],
+                    producer=producer,
+                    consumer_stacks=context.head_stacks,
+                    message=(
+                        f"{consumer.stack_name} imports {ref.name}, exported by "
+                        f"{producer.stack_name}, which is no longer part of the app. The deployed "
+                        f"{producer.stack_name} keeps the export, so the deploy works, but "
+                        f"destroying {producer.stack_name} will fail while {consumer.stack_name} "
+                        "imports it."
+                    ),
+                    causes=[
+                        Cause(
+                            "stack-removed",
+                            f"{producer.stack_name} is no longer in the app, but `cdk deploy` does "
+                            "not delete it",
+                            {"stack": producer.stack_name},
+                        )
+                    ],
+                    export=ref.name,
+                    output=was_exported.source,
+                )
+            )
+        elif was_exported is not None:
             producer = context.base_stacks[was_exported.stack]
             findings.append(
                 make_finding(

@@ -48,9 +48,9 @@ def check(context: Context) -> list[Finding]:
 def _existed(context: Context, ref: Reference) -> bool:
     """Whether what the reference reads is already published in base."""
     if ref.kind is ReferenceKind.STRONG:
-        return (ref.environment, ref.name) in context.base_graph.exports
+        return context.base_graph.export(ref.environment, ref.name) is not None
     if ref.kind is ReferenceKind.SSM:
-        return (ref.environment, ref.name) in context.base_graph.ssm_parameters
+        return context.base_graph.ssm_parameter(ref.environment, ref.name) is not None
     producer = context.head_stacks[ref.producer] if ref.producer else None
     base_keys = [k for k, h in context.head_key_of.items() if h == ref.producer]
     if producer is None or not base_keys:

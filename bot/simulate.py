@@ -1,0 +1,334 @@
+"""CloudFormation's export/import rules and the CDK CLI's deploy semantics, on plain data.
+
+A plan is a list of ``cdk deploy`` invocations, each against one version of the app.
+Running it from a deployed state either succeeds and yields the new state, or stops at
+the first refused stack with the error text CloudFormation would give. Pure: no I/O.
+
+Rules modelled (DOMAIN.md sections 1, 2 and 4):
+- an export imported by another stack can be neither changed nor deleted;
+- an import of a name nobody exports fails; an export name is unique per environment;
+- ``cdk deploy X`` adds X's upstream stacks unless ``--exclusively``; dependencies
+  deploy first; independent stacks of one wave may run in any order, so each is judged
+  against the state before its wave (what holds for every interleaving);
+- the CLI skips a stack whose template did not change unless ``--force``, except
+  stacks with SSM-typed parameters, which it always deploys;
+- weak references and SSM links resolve when the consumer deploys: a consumer deployed
+  before its producer changes keeps the old value (stale).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from bot.deploy_command import DeployCommand
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """One version of one stack, reduced to what matters for references."""
+
+    id: str  # hierarchical id, what `cdk deploy` selects
+    name: str  # CloudFormation stack name
+    template: str  # token: changes whenever the template changes
+    dependencies: frozenset[str] = frozenset()  # ids
+    exports: Mapping[str, str] = field(default_factory=dict)  # export name -> value token
+    imports: frozenset[str] = frozenset()
+    outputs: Mapping[str, str] = field(default_factory=dict)  # output id -> value token
+    weak_reads: frozenset[tuple[str, str]] = frozenset()  # (producer stack name, output id)
+    ssm_writes: Mapping[str, str] = field(default_factory=dict)  # parameter -> value token
+    ssm_reads: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class AppVersion:
+    label: str
+    stacks: Mapping[str, StackSpec]  # by id
+
+
+@dataclass(frozen=True)
+class Deployed:
+    spec: StackSpec
+    resolved: Mapping[str, str] = field(default_factory=dict)  # read key -> token it got
+
+
+State = Mapping[str, Deployed]  # by stack name
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A `cdk deploy` against one app version, or the deletion of a deployed stack."""
+
+    version: AppVersion
+    command: DeployCommand | None
+    delete: str | None = None  # stack name, for `aws cloudformation delete-stack`
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    command: str
+    deployed: tuple[str, ...]
+    skipped: tuple[str, ...]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Simulation:
+    steps: tuple[StepOutcome, ...]
+    state: State
+    error: str | None
+    stale: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.stale
+
+
+class SelectionError(Exception):
+    """A selector matches no stack: `cdk deploy` stops before deploying anything."""
+
+
+# --- stack selection and order --------------------------------------------------
+
+
+def _pattern(selector: str) -> re.Pattern[str]:
+    # minimatch-style: `*` stays within one path segment, `**` crosses them.
+    out = ""
+    i = 0
+    while i < len(selector):
+        if selector.startswith("**", i):
+            out += ".*"
+            i += 2
+        elif selector[i] == "*":
+            out += "[^/]*"
+            i += 1
+        elif selector[i] == "?":
+            out += "[^/]"
+            i += 1
+        else:
+            out += re.escape(selector[i])
+            i += 1
+    return re.compile(out + r"\Z")
+
+
+def select(version: AppVersion, command: DeployCommand) -> list[str]:
+    """Stack ids `cdk deploy` will deploy, upstream stacks included unless exclusively."""
+    if command.all_stacks:
+        chosen = set(version.stacks)
+    else:
+        chosen = set()
+        for selector in command.selectors:
+            pattern = _pattern(selector)
+            matched = {i for i in version.stacks if pattern.match(i)}
+            if not matched:
+                raise SelectionError(f"No stack found matching '{selector}'")
+            chosen |= matched
+        if not command.selectors:
+            if len(version.stacks) != 1:
+                raise SelectionError(
+                    "Since this app includes more than a single stack, specify which stacks "
+                    "to use (wildcards are supported) or specify `--all`"
+                )
+            chosen = set(version.stacks)
+    if not command.exclusively:
+        todo = list(chosen)
+        while todo:
+            for dep in version.stacks[todo.pop()].dependencies:
+                if dep in version.stacks and dep not in chosen:
+                    chosen.add(dep)
+                    todo.append(dep)
+    return sorted(chosen)
+
+
+def waves(version: AppVersion, ids: Iterable[str]) -> list[list[str]]:
+    """Deploy order: each wave's stacks have every selected dependency in earlier waves."""
+    remaining = set(ids)
+    done: set[str] = set()
+    out: list[list[str]] = []
+    while remaining:
+        ready = sorted(
+            i for i in remaining if not (version.stacks[i].dependencies & remaining) - done
+        )
+        if not ready:
+            raise SelectionError(f"dependency cycle between {', '.join(sorted(remaining))}")
+        out.append(ready)
+        remaining -= set(ready)
+        done |= set(ready)
+    return out
+
+
+def widest_wave(version: AppVersion, ids: Iterable[str]) -> int:
+    """The largest number of selected stacks that can deploy at the same time."""
+    return max((len(w) for w in waves(version, ids)), default=1)
+
+
+# --- one stack -------------------------------------------------------------------
+
+
+def _importers(state: State, export: str, besides: str) -> list[str]:
+    return sorted(n for n, d in state.items() if n != besides and export in d.spec.imports)
+
+
+def _exporter(state: State, export: str) -> str | None:
+    for name, deployed in sorted(state.items()):
+        if export in deployed.spec.exports:
+            return name
+    return None
+
+
+def check_update(state: State, spec: StackSpec, app_parameters: frozenset[str] = frozenset()) -> str | None:
+    """The CloudFormation error deploying ``spec`` over ``state`` would raise, if any.
+
+    ``app_parameters``: SSM parameters some stack of the app writes; a read of one
+    that is not deployed yet fails, while other parameters come from outside the app.
+    """
+    current = state.get(spec.name)
+    if current is not None:
+        for export, token in sorted(current.spec.exports.items()):
+            users = _importers(state, export, spec.name)
+            if not users:
+                continue
+            if export not in spec.exports:
+                return f"Export {export} cannot be deleted as it is in use by {users[0]}"
+            if spec.exports[export] != token:
+                return f"Cannot update export {export} as it is in use by {users[0]}"
+    for export in sorted(spec.exports):
+        owner = _exporter(state, export)
+        if owner is not None and owner != spec.name:
+            return f"Export with name {export} is already exported by stack {owner}"
+    for export in sorted(spec.imports):
+        owner = _exporter(state, export)
+        if owner is None or owner == spec.name:
+            return f"No export named {export} found"
+    for producer, output in sorted(spec.weak_reads):
+        deployed = state.get(producer)
+        if deployed is None or output not in deployed.spec.outputs:
+            return f"Fn::GetStackOutput: stack {producer} has no output {output}"
+    for parameter in sorted(spec.ssm_reads):
+        if _ssm_writer(state, parameter) is None and parameter in app_parameters:
+            return f"Unable to fetch parameters [{parameter}] from parameter store for this account"
+    return None
+
+
+def _ssm_writer(state: State, parameter: str) -> str | None:
+    for name, deployed in sorted(state.items()):
+        if parameter in deployed.spec.ssm_writes:
+            return name
+    return None
+
+
+def _skipped(state: State, spec: StackSpec, force: bool) -> bool:
+    current = state.get(spec.name)
+    return (
+        current is not None
+        and current.spec.template == spec.template
+        and not force
+        and not spec.ssm_reads
+    )
+
+
+# --- plans -------------------------------------------------------------------------
+
+
+def run(initial: State, invocations: Sequence[Invocation]) -> Simulation:
+    """Apply each invocation in turn; stop at the first failure."""
+    state: dict[str, Deployed] = dict(initial)
+    steps: list[StepOutcome] = []
+    for invocation in invocations:
+        outcome, state = _invoke(state, invocation)
+        steps.append(outcome)
+        if outcome.error is not None:
+            return Simulation(tuple(steps), state, outcome.error, stale_reads(state))
+    return Simulation(tuple(steps), state, None, stale_reads(state))
+
+
+def _invoke(state: dict[str, Deployed], invocation: Invocation) -> tuple[StepOutcome, dict[str, Deployed]]:
+    if invocation.delete is not None:
+        return _delete(state, invocation.delete)
+    version, command = invocation.version, invocation.command
+    assert command is not None
+    try:
+        order = waves(version, select(version, command))
+    except SelectionError as exc:
+        return StepOutcome(command.raw, (), (), str(exc)), state
+    app_parameters = frozenset(p for s in version.stacks.values() for p in s.ssm_writes)
+    deployed: list[str] = []
+    skipped: list[str] = []
+    for wave in order:
+        before = dict(state)
+        errors = []
+        for stack_id in wave:
+            spec = version.stacks[stack_id]
+            if _skipped(before, spec, command.force):
+                skipped.append(stack_id)
+                continue
+            error = check_update(before, spec, app_parameters)
+            if error is not None:
+                errors.append(f"{spec.name}: {error}")
+                continue  # rolled back: the deployed stack stays as it was
+            state[spec.name] = Deployed(spec, _resolve(before, spec))
+            deployed.append(stack_id)
+        if errors:
+            return StepOutcome(command.raw, tuple(deployed), tuple(skipped), errors[0]), state
+    return StepOutcome(command.raw, tuple(deployed), tuple(skipped)), state
+
+
+def _delete(state: dict[str, Deployed], name: str) -> tuple[StepOutcome, dict[str, Deployed]]:
+    label = f"aws cloudformation delete-stack --stack-name {name}"
+    current = state.get(name)
+    if current is None:
+        return StepOutcome(label, (), (), f"Stack with id {name} does not exist"), state
+    for export in sorted(current.spec.exports):
+        users = _importers(state, export, name)
+        if users:
+            return StepOutcome(label, (), (), f"{name}: Export {export} cannot be deleted as it is in use by {users[0]}"), state
+    remaining = {n: d for n, d in state.items() if n != name}
+    return StepOutcome(label, (name,), ()), remaining
+
+
+def stale_reads(state: State) -> tuple[str, ...]:
+    """Consumers whose weak/SSM value is older than what the producer now publishes."""
+    stale = []
+    for name, deployed in sorted(state.items()):
+        current = _resolve(state, deployed.spec)
+        for key, token in sorted(deployed.resolved.items()):
+            if key in current and current[key] != token:
+                stale.append(f"{name} still holds the old value of {key.split(':', 1)[1]}")
+    return tuple(stale)
+
+
+def _resolve(state: State, spec: StackSpec) -> dict[str, str]:
+    resolved: dict[str, str] = {}
+    for producer, output in spec.weak_reads:
+        if producer in state and output in state[producer].spec.outputs:
+            resolved[f"weak:{producer}.{output}"] = state[producer].spec.outputs[output]
+    for parameter in spec.ssm_reads:
+        writer = _ssm_writer(state, parameter)
+        if writer is not None:
+            resolved[f"ssm:{parameter}"] = state[writer].spec.ssm_writes[parameter]
+    return resolved
+
+
+def deployed_state(version: AppVersion) -> dict[str, Deployed]:
+    """The state after the whole version was deployed in order (a consistent start)."""
+    state: dict[str, Deployed] = {}
+    for wave in waves(version, version.stacks):
+        before = dict(state)
+        for stack_id in wave:
+            spec = version.stacks[stack_id]
+            state[spec.name] = Deployed(spec, _resolve(before, spec))
+    # Reads resolve against the final state: a deployed base is not stale.
+    return {n: replace(d, resolved=_resolve(state, d.spec)) for n, d in state.items()}
+
+
+def differences(state: State, target: AppVersion) -> list[str]:
+    """Stacks of the target version the state does not (yet) match."""
+    out = []
+    for spec in sorted(target.stacks.values(), key=lambda s: s.id):
+        deployed = state.get(spec.name)
+        if deployed is None:
+            out.append(f"{spec.name} is not deployed")
+        elif deployed.spec.template != spec.template:
+            out.append(f"{spec.name} is not at {target.label}")
+    return out
