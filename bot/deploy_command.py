@@ -39,6 +39,7 @@ _PREFIX_WORDS = frozenset(
 )  # fmt: skip
 _CDK_PACKAGE = re.compile(r"(?:aws-cdk|cdk)(?:@[\w.^~<>=*-]+)?")
 _META = set(" \t\n;&|()<>")
+_MAX_WORD = 4096
 
 
 @dataclass(frozen=True)
@@ -172,11 +173,14 @@ def _word_end(text: str, i: int) -> int:
 
 
 def _unquote(word: str) -> str:
+    """The word after quote removal; long words skip shlex, which is quadratic on them."""
     joined = word.replace("\\\n", "")
+    if not any(c in joined for c in "'\"\\") or len(joined) > _MAX_WORD:
+        return joined
     try:
         parts = shlex.split(joined)
     except ValueError:
-        return joined.replace("'", "").replace('"', "")
+        return joined.replace("'", "").replace('"', "").strip()
     return parts[0] if len(parts) == 1 else joined
 
 

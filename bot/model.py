@@ -115,6 +115,11 @@ class Assembly:
     stacks: Mapping[StackKey, Stack]
     cdk_library_version: str | None = None
     problems: tuple[str, ...] = ()  # parts that could not be read; each is reported
+    report_stack_names: tuple[str, ...] = ()  # set only when read back from a JSON report
+
+    @property
+    def stack_names(self) -> list[str]:
+        return sorted(s.stack_name for s in self.stacks.values()) or list(self.report_stack_names)
 
     def all_stacks(self) -> list[Stack]:
         """Top-level stacks and, depth first, their nested stacks."""

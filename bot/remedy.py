@@ -17,11 +17,12 @@ from dataclasses import dataclass, replace
 
 from bot import versions
 from bot.analysis import Context, build_context
-from bot.deploy_command import parse_deploy
+from bot.deploy_command import DeployCommand, parse_deploy, render_deploy
 from bot.model import (
     AnalysisResult,
     CodeLocation,
     Finding,
+    PipelineEdit,
     Plan,
     ReferenceKind,
     Severity,
@@ -29,6 +30,7 @@ from bot.model import (
     StackKey,
     Step,
 )
+from bot.pipelines import DeploySite, EditError, propose_edit
 from bot.simulate import (
     AppVersion,
     Invocation,
@@ -57,13 +59,16 @@ def attach_plans(
     result: AnalysisResult,
     context: Context | None = None,
     code: Mapping[str, CodeLocation] | None = None,
+    sites: Sequence[DeploySite] = (),
 ) -> AnalysisResult:
     """Return the result with a verified-where-possible plan on every finding.
 
-    ``code``: source locations of constructs by construct path, found by the caller.
+    ``code``: source locations of constructs by construct path; ``sites``: the
+    repository's `cdk deploy` commands (pipelines, workflows, scripts). Both are found
+    by the caller (I/O); here they are only checked against the plans.
     """
     context = context or build_context(result.base, result.head)
-    planner = _Planner(context, code or {})
+    planner = _Planner(context, code or {}, sites)
     findings = tuple(replace(f, remediation=planner.plan(f)) for f in result.findings)
     return replace(result, findings=findings)
 
@@ -72,14 +77,8 @@ def deploy_command(
     selectors: Sequence[str], *, exclusively: bool = False, concurrency: int = 1, force: bool = False
 ) -> str:
     """The exact `cdk deploy` line, stack ids quoted for a POSIX shell."""
-    parts = ["cdk", "deploy", *(shlex.quote(s) for s in selectors)]
-    if exclusively:
-        parts.append("--exclusively")
-    if force:
-        parts.append("--force")
-    if concurrency > 1:
-        parts += ["--concurrency", str(concurrency)]
-    return " ".join(parts)
+    command = DeployCommand(tuple(selectors), False, exclusively, concurrency, force, raw="")
+    return render_deploy(command)
 
 
 DELETE_STACK = "aws cloudformation delete-stack --stack-name "
@@ -113,9 +112,10 @@ def transcript(simulation: Simulation) -> tuple[str, ...]:
 
 
 class _Planner:
-    def __init__(self, context: Context, code: Mapping[str, CodeLocation]) -> None:
+    def __init__(self, context: Context, code: Mapping[str, CodeLocation], sites: Sequence[DeploySite]) -> None:
         self.context = context
         self.code = code
+        self.sites = sites
         self.base = versions.base_version(context)
         self.initial = deployed_state(self.base)
         self.library = context.head.cdk_library_version or context.base.cdk_library_version
@@ -160,12 +160,23 @@ class _Planner:
         """The first verified candidate, with the other verified ones as alternatives.
 
         Unverified candidates are shown only when none verifies, with what failed.
+        The chosen plan also gets the pipeline edits its last deploy needs.
         """
-        checked = [self._verify(c) for c in candidates]
-        verified = [p for p in checked if p.verified]
+        checked = [(self._verify(c), c) for c in candidates]
+        verified = [(p, c) for p, c in checked if p.verified]
         pool = verified or checked
-        best = pool[0]
-        return replace(best, alternatives=tuple(pool[1:]) + best.alternatives)
+        (best, candidate), rest = pool[0], pool[1:]
+        edits = self._pipeline_edits(candidate) if best.verified else ()
+        steps = best.steps
+        if edits:
+            steps = (*steps, Step(
+                title="Make the pipeline deploy it this way",
+                kind="pipeline-edit",
+                detail="Where the repository deploys, the command deploys too few stacks or in an order "
+                "that fails; the edits below were checked in the simulator.",
+            ))
+        return replace(best, steps=steps, pipeline_edits=edits,
+                       alternatives=tuple(p for p, _ in rest) + best.alternatives)
 
     def _verify(self, candidate: Candidate) -> Plan:
         try:
@@ -175,6 +186,93 @@ class _Planner:
         missing = differences(simulation.state, candidate.target) if simulation.error is None else []
         lines = transcript(simulation) + tuple(f"not reached: {m}" for m in missing)
         return replace(candidate.plan, verified=simulation.ok and not missing, simulation=lines)
+
+    def _pipeline_edits(self, candidate: Candidate) -> tuple[PipelineEdit, ...]:
+        """Deploy commands in the repository that would run the plan's last step wrongly.
+
+        The commands of one file run in order (a buildspec's phases, a workflow's steps,
+        a pipeline's command list), so each file's deploys are simulated as a sequence
+        in place of the plan's last step, after its earlier steps. When that fails or
+        leaves a consumer behind, the file's first deploy that selects a stack of the
+        step is rewritten with the missing stacks and flags (keeping its own runner and
+        options); the edit is kept only if the file's sequence then verifies.
+        """
+        *before, (version, last_line) = candidate.invocations
+        wanted = parse_deploy(last_line) if not last_line.startswith(DELETE_STACK) else None
+        if wanted is None or " && " in last_line:
+            return ()
+        try:
+            wanted_ids = set(select(version, wanted))
+        except SelectionError:
+            return ()
+        by_file: dict[str, list[DeploySite]] = {}
+        for site in self.sites:
+            # Deploys of stacks this app does not have belong to another app or stage.
+            if site.command.all_stacks or self._selects(version, site.command):
+                by_file.setdefault(site.path, []).append(site)
+        edits = []
+        for sites in by_file.values():
+            relevant = [s for s in sites if s.command.all_stacks or self._selects(version, s.command) & wanted_ids]
+            if not relevant:
+                continue
+            lines = [render_deploy(s.command) for s in sites]
+            if self._sequence_reaches(candidate, before, version, lines):
+                continue
+            edit = self._minimal_edit(candidate, before, version, sites, relevant, wanted, lines)
+            if edit is not None:
+                edits.append(edit)
+        return tuple(edits)
+
+    @staticmethod
+    def _selects(version: AppVersion, command: DeployCommand) -> set[str]:
+        try:
+            return set(select(version, command))
+        except SelectionError:
+            return set()
+
+    def _sequence_reaches(self, candidate: Candidate, before: list[tuple[AppVersion, str]], version: AppVersion,
+                          lines: list[str]) -> bool:
+        try:
+            simulation = simulate_commands(self.initial, [*before, *((version, line) for line in lines)])
+        except ValueError:
+            return False
+        return simulation.ok and not differences(simulation.state, candidate.target)
+
+    def _minimal_edit(self, candidate: Candidate, before: list[tuple[AppVersion, str]], version: AppVersion,
+                      sites: list[DeploySite], relevant: list[DeploySite], wanted: DeployCommand,
+                      lines: list[str]) -> PipelineEdit | None:
+        """The smallest rewrite of one deploy in the file that makes the file's sequence work."""
+        for site in relevant:
+            for fixed in self._rewrites(site.command, wanted, version):
+                trial = list(lines)
+                trial[sites.index(site)] = fixed
+                if self._sequence_reaches(candidate, before, version, trial):
+                    try:
+                        return propose_edit(site, fixed)
+                    except EditError:
+                        break
+        return None
+
+    def _rewrites(self, site: DeployCommand, wanted: DeployCommand, version: AppVersion) -> list[str]:
+        """Rewrites of a deploy, smallest first: add --force; add the missing stacks; both."""
+        missing = tuple(s for s in wanted.selectors if s not in site.selectors)
+        variants = []
+        if wanted.force and not site.force:
+            variants.append(replace(site, force=True))
+        if missing and not site.all_stacks:
+            variants.append(replace(site, selectors=site.selectors + missing,
+                                    exclusively=site.exclusively and wanted.exclusively))
+            if wanted.force and not site.force:
+                variants.append(replace(site, selectors=site.selectors + missing, force=True,
+                                        exclusively=site.exclusively and wanted.exclusively))
+        out = []
+        for variant in variants:
+            try:
+                width = widest_wave(version, select(version, variant))
+            except SelectionError:
+                continue
+            out.append(render_deploy(replace(variant, concurrency=max(site.concurrency, width))))
+        return out
 
     def _selector(self, key: StackKey) -> str:
         """What `cdk deploy` accepts: the hierarchical id (``Prod/Service``)."""

@@ -7,9 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from bot.analysis import analyze
+from bot.analysis import analyze, build_context
 from bot.assembly import load_assembly
-from bot.model import AnalysisResult, Severity
+from bot.model import AnalysisResult, CodeLocation, Severity
+from bot.pipelines import find_deploy_sites
+from bot.source import app_language, locate_construct
 from bot.remedy import attach_plans
 from bot.render import json_report, markdown, sarif, text
 
@@ -30,6 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--base", required=True, type=Path, help="cdk.out of the base (deployed) side")
     parser.add_argument("--head", required=True, type=Path, help="cdk.out of the head (proposed) side")
+    parser.add_argument("--source", type=Path, help="the app's source folder (cdk.json): code locations in fixes")
+    parser.add_argument("--repo", type=Path, help="repository root: check its deploy commands (default: --source)")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
     parser.add_argument(
@@ -41,9 +45,30 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=main)
 
 
-def run_analysis(base: Path, head: Path) -> AnalysisResult:
-    """Load both assemblies, analyze, attach plans. Raises AssemblyError on bad input."""
-    return attach_plans(analyze(load_assembly(base), load_assembly(head)))
+def run_analysis(base: Path, head: Path, source: Path | None = None, repo: Path | None = None) -> AnalysisResult:
+    """Load both assemblies, analyze, attach checked plans. Raises AssemblyError on bad input."""
+    base_assembly, head_assembly = load_assembly(base), load_assembly(head)
+    context = build_context(base_assembly, head_assembly)
+    result = analyze(base_assembly, head_assembly, context)
+    code = code_locations(result, source) if source else {}
+    root = repo or source
+    sites = find_deploy_sites(root) if root else []
+    return attach_plans(result, context, code=code, sites=sites)
+
+
+def code_locations(result: AnalysisResult, source: Path) -> dict[str, CodeLocation]:
+    """Where each construct named in a finding's causes is created in the app's source."""
+    language = app_language(source)
+    found: dict[str, CodeLocation] = {}
+    for finding in result.findings:
+        for cause in finding.causes:
+            path = cause.details.get("construct_path")
+            if not isinstance(path, str) or path in found:
+                continue
+            location = locate_construct(source, path, language=language)
+            if location is not None:
+                found[path] = CodeLocation(location.language, location.path, location.line, location.snippet)
+    return found
 
 
 def exit_code(result: AnalysisResult, fail_on: str) -> int:
@@ -55,7 +80,7 @@ def exit_code(result: AnalysisResult, fail_on: str) -> int:
 
 def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    result = run_analysis(args.base, args.head)
+    result = run_analysis(args.base, args.head, args.source, args.repo)
     report = RENDERERS[args.format](result)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

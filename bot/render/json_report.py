@@ -33,7 +33,7 @@ def _assembly(assembly: Assembly) -> dict[str, Any]:
         "assembly": assembly.path,
         "manifest_version": assembly.manifest_version,
         "cdk_library_version": assembly.cdk_library_version,
-        "stacks": sorted(s.stack_name for s in assembly.stacks.values()),
+        "stacks": assembly.stack_names,
     }
 
 

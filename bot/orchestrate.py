@@ -1,0 +1,149 @@
+"""One app directory, end to end: get both assemblies (given or synthesized), analyze, render.
+
+I/O happens through the functions passed in (synth, checkout), so tests can drive it
+with real synth or with prepared assemblies alike.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.analysis import analyze, build_context
+from bot.assembly import AssemblyError, load_assembly
+from bot.model import AnalysisResult, Severity
+from bot.remedy import attach_plans
+from bot.render import json_report, markdown, sarif
+from bot.render import status as status_bodies
+from bot.synth import SynthError, synthesize
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Side:
+    """Where one side's assembly comes from: a ready cdk.out, or an app to synthesize."""
+
+    assembly: Path | None = None
+    app_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class SynthOptions:
+    app_command: str | None = None
+    install_command: str | None = None
+    timeout_seconds: float = 900.0
+    parallel: bool = True
+    context: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AppOutcome:
+    app_directory: str
+    result: AnalysisResult | None
+    failure: str | None = None
+    log_tail: str = ""
+    seconds: float = 0.0
+
+    @property
+    def worst(self) -> Severity | None:
+        return self.result.worst() if self.result else None
+
+    def conclusion(self, fail_on: str) -> str:
+        """success | neutral | failure, as the check run reports it."""
+        if self.failure is not None or self.result is None:
+            return "failure"
+        if fail_on != "never" and any(f.severity >= Severity.parse(fail_on) for f in self.result.findings):
+            return "failure"
+        return "neutral" if self.result.findings else "success"
+
+    def markdown(self, template_dir: Path | None = None) -> str:
+        if self.result is None:
+            return status_bodies.failure(self.app_directory, self.failure or "unknown error", self.log_tail)
+        return markdown.render(self.result, template_dir=template_dir, title=f"cdk-export-guard — {self.app_directory}")
+
+
+def slug(app_directory: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", app_directory.strip("/")).strip("-") or "root"
+
+
+def run_app(app_directory: str, base: Side, head: Side, work_dir: Path, options: SynthOptions,
+            log: Log = print) -> AppOutcome:
+    """Analyze one app; every failure becomes an outcome that says what went wrong."""
+    started = time.perf_counter()
+    out = work_dir / slug(app_directory)
+    try:
+        base_dir, head_dir = _assemblies(base, head, out, options, log)
+        log(f"[{app_directory}] analyzing {base_dir} -> {head_dir}")
+        base_assembly, head_assembly = load_assembly(base_dir), load_assembly(head_dir)
+        context = build_context(base_assembly, head_assembly)
+        result = attach_plans(analyze(base_assembly, head_assembly, context), context)
+    except SynthError as exc:
+        return AppOutcome(app_directory, None, str(exc), exc.log_tail, time.perf_counter() - started)
+    except AssemblyError as exc:
+        return AppOutcome(app_directory, None, f"the cloud assembly cannot be read: {exc}", "",
+                          time.perf_counter() - started)
+    return AppOutcome(app_directory, result, None, "", time.perf_counter() - started)
+
+
+def _assemblies(base: Side, head: Side, out: Path, options: SynthOptions, log: Log) -> tuple[Path, Path]:
+    jobs = {name: side for name, side in (("base", base), ("head", head)) if side.assembly is None}
+    ready = {name: side.assembly for name, side in (("base", base), ("head", head)) if side.assembly is not None}
+    if options.parallel and len(jobs) == 2:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {name: pool.submit(_synth, name, side, out, options, log) for name, side in jobs.items()}
+            for name, future in futures.items():
+                ready[name] = future.result()  # re-raises the side's SynthError
+    else:
+        for name, side in jobs.items():
+            ready[name] = _synth(name, side, out, options, log)
+    base_dir, head_dir = ready["base"], ready["head"]
+    assert base_dir is not None and head_dir is not None
+    return base_dir, head_dir
+
+
+def _synth(name: str, side: Side, out: Path, options: SynthOptions, log: Log) -> Path:
+    assert side.app_dir is not None
+    if options.install_command:
+        _install(name, side.app_dir, options, log)
+    log(f"[{name}] cdk synth in {side.app_dir} ...")
+    try:
+        result = synthesize(side.app_dir, out / name, app_command=options.app_command, context=options.context,
+                            timeout_seconds=options.timeout_seconds)
+    except SynthError as exc:
+        raise SynthError(f"synth of {name} failed: {exc}", exc.log_tail) from None
+    log(f"[{name}] synthesized in {result.duration_seconds:.1f}s")
+    return out / name
+
+
+def _install(name: str, app_dir: Path, options: SynthOptions, log: Log) -> None:
+    import subprocess
+
+    assert options.install_command is not None
+    log(f"[{name}] install: {options.install_command}")
+    try:
+        done = subprocess.run(options.install_command, shell=True, cwd=app_dir, capture_output=True, text=True,
+                              timeout=options.timeout_seconds, check=False)
+    except subprocess.TimeoutExpired:
+        raise SynthError(f"install command of {name} timed out after {options.timeout_seconds:.0f}s", "") from None
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-40:])
+        raise SynthError(f"install command of {name} exited with {done.returncode}", tail)
+
+
+def write_reports(outcome: AppOutcome, directory: Path) -> dict[str, Path]:
+    """JSON and SARIF files for one app (nothing when the analysis could not run)."""
+    if outcome.result is None:
+        return {}
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": directory / f"{slug(outcome.app_directory)}.report.json",
+        "sarif": directory / f"{slug(outcome.app_directory)}.sarif",
+    }
+    paths["json"].write_text(json_report.render(outcome.result), encoding="utf-8")
+    paths["sarif"].write_text(sarif.render(outcome.result), encoding="utf-8")
+    return paths

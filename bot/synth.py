@@ -1,0 +1,217 @@
+"""Run ``cdk synth`` for a CDK app into a fresh cloud assembly folder.  [I/O]
+
+The only module that starts the CDK CLI. It keeps what the analyzer needs
+(``aws:cdk:path`` and asset metadata), turns off what makes templates noisy or
+needs the network (version reporting, telemetry, notices, the update check), and
+never lets the CLI wait for input. Failures raise :class:`SynthError` with a
+one-line message and the tail of the CLI's combined output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+CDK_CLI_ENV = "CDK_EXPORT_GUARD_CDK_CLI"
+LOG_TAIL_LINES = 40
+_KILL_GRACE_SECONDS = 5.0
+
+# Non-interactive, offline-friendly CLI behaviour; the user's extra_env may override.
+_CLI_ENV = {
+    "CI": "true",
+    "CDK_DISABLE_VERSION_CHECK": "1",
+    "CDK_DISABLE_CLI_TELEMETRY": "true",
+    "NO_COLOR": "1",
+    "FORCE_COLOR": "0",
+}
+
+
+class SynthError(Exception):
+    """``cdk synth`` could not produce an assembly; the message is one line for the user."""
+
+    def __init__(self, message: str, log_tail: str = "") -> None:
+        super().__init__(message)
+        self.log_tail = log_tail
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    """A finished synth: where the assembly is, what ran, how long it took."""
+
+    out_dir: Path
+    command: tuple[str, ...]
+    duration_seconds: float
+    log_tail: str
+
+
+def find_cdk_cli(start: Path | None = None) -> str:
+    """Return the cdk CLI to run.
+
+    In order: ``$CDK_EXPORT_GUARD_CDK_CLI``; the nearest ``node_modules/.bin/cdk``
+    walking up from ``start`` (default: this project's root, where ``npm ci``
+    installs the pinned CLI); ``cdk`` on ``PATH``.
+    """
+    configured = os.environ.get(CDK_CLI_ENV)
+    if configured:
+        return configured
+    here = (start if start is not None else Path(__file__).resolve().parents[1]).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "node_modules" / ".bin" / "cdk"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    on_path = shutil.which("cdk")
+    if on_path:
+        return on_path
+    raise SynthError(
+        f"cdk CLI not found: run `npm ci` in the cdk-export-guard project, put `cdk` on PATH, or set {CDK_CLI_ENV}"
+    )
+
+
+def synthesize(
+    app_dir: Path,
+    out_dir: Path,
+    *,
+    app_command: str | None = None,
+    context: Mapping[str, str] | None = None,
+    timeout_seconds: float = 900,
+    cdk_cli: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> SynthResult:
+    """Synthesize the app in ``app_dir`` into ``out_dir`` (emptied first).
+
+    ``app_command`` defaults to the ``app`` of ``app_dir/cdk.json``; each
+    ``context`` item is passed as ``-c key=value``. Raises :class:`SynthError`
+    when the CLI is missing, times out, fails, or writes no ``manifest.json``.
+    """
+    app_dir = Path(app_dir).resolve()
+    out_dir = Path(out_dir).resolve()
+    if not app_dir.is_dir():
+        raise SynthError(f"app folder not found: {app_dir}")
+    command_line = app_command if app_command is not None else _app_from_cdk_json(app_dir)
+    cli = cdk_cli if cdk_cli is not None else find_cdk_cli()
+    _reset_out_dir(out_dir, app_dir)
+
+    command = [
+        cli, "synth",
+        "--app", command_line,
+        "--output", str(out_dir),
+        "--quiet",
+        "--no-version-reporting",
+        "--no-notices",
+        "--no-color",
+    ]
+    for key, value in (context or {}).items():
+        command += ["-c", f"{key}={value}"]
+
+    started = time.monotonic()
+    returncode, output = _run(command, app_dir, _environment(extra_env), timeout_seconds)
+    duration = time.monotonic() - started
+    tail = _tail(output)
+
+    if returncode is None:
+        raise SynthError(f"cdk synth timed out after {timeout_seconds:g} s", tail)
+    if returncode != 0:
+        raise SynthError(f"cdk synth failed with exit code {returncode} in {app_dir}", tail)
+    if not (out_dir / "manifest.json").is_file():
+        raise SynthError(f"cdk synth succeeded but wrote no manifest.json to {out_dir}", tail)
+    return SynthResult(out_dir=out_dir, command=tuple(command), duration_seconds=duration, log_tail=tail)
+
+
+def _app_from_cdk_json(app_dir: Path) -> str:
+    """The ``app`` command of ``app_dir/cdk.json``, or a SynthError saying why not."""
+    config_path = app_dir / "cdk.json"
+    if not config_path.is_file():
+        raise SynthError(f"no app command: {config_path} does not exist; pass --app")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SynthError(f"cannot read {config_path}: {exc}") from exc
+    app = config.get("app") if isinstance(config, dict) else None
+    if not isinstance(app, str) or not app.strip():
+        raise SynthError(f"no app command: {config_path} has no \"app\" string; pass --app")
+    return app
+
+
+def _reset_out_dir(out_dir: Path, app_dir: Path) -> None:
+    """Remove ``out_dir`` and create it empty, refusing folders that hold the app or the cwd."""
+    protected = (app_dir, Path.cwd().resolve(), Path.home().resolve())
+    if any(out_dir == folder or out_dir in folder.parents for folder in protected):
+        raise SynthError(f"refusing to empty {out_dir}: it contains the app, the current folder or home")
+    if out_dir.is_symlink() or out_dir.is_file():
+        raise SynthError(f"output path exists and is not a folder: {out_dir}")
+    if out_dir.exists():
+        if (out_dir / ".git").exists():
+            raise SynthError(f"refusing to empty {out_dir}: it is a git checkout")
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+
+
+def _environment(extra_env: Mapping[str, str] | None) -> dict[str, str]:
+    """The CLI's environment: ours, non-interactive settings, then the caller's overrides.
+
+    When this process runs inside a virtualenv, its ``bin`` folder goes first on
+    ``PATH`` (as ``activate`` would), so a ``python3 app.py`` app command uses the
+    interpreter that has aws-cdk-lib installed.
+    """
+    env = dict(os.environ)
+    env.update(_CLI_ENV)
+    if sys.prefix != sys.base_prefix:
+        bin_dir = str(Path(sys.executable).parent)
+        path = env.get("PATH", "")
+        if bin_dir not in path.split(os.pathsep):
+            env["PATH"] = os.pathsep.join([bin_dir, path]) if path else bin_dir
+        env.setdefault("VIRTUAL_ENV", sys.prefix)
+    env.update(extra_env or {})
+    return env
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str], timeout_seconds: float) -> tuple[int | None, str]:
+    """Run ``command``; return (exit code or None on timeout, combined output).
+
+    The CLI runs in its own process group so a timeout also ends the app it started.
+    """
+    try:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    except OSError as exc:
+        raise SynthError(f"cannot run {command[0]}: {exc.strerror or exc}") from exc
+    try:
+        raw, _ = process.communicate(timeout=timeout_seconds)
+        return process.returncode, raw.decode("utf-8", errors="replace")
+    except subprocess.TimeoutExpired as exc:
+        partial = exc.output or b""
+        _kill_group(process, signal.SIGTERM)
+        try:
+            rest, _ = process.communicate(timeout=_KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            _kill_group(process, signal.SIGKILL)
+            rest, _ = process.communicate()
+        # communicate() keeps what it read before the timeout: ``rest`` is the whole output.
+        return None, (rest or partial).decode("utf-8", errors="replace")
+    except BaseException:
+        _kill_group(process, signal.SIGKILL)
+        process.wait()
+        raise
+
+
+def _kill_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Signal the CLI's whole process group (the CLI and the app it started)."""
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(output: str, lines: int = LOG_TAIL_LINES) -> str:
+    """The last ``lines`` non-empty-trailing lines of the CLI's output."""
+    return "\n".join(output.rstrip().splitlines()[-lines:])

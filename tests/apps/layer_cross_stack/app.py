@@ -1,0 +1,48 @@
+"""Automatic export of a layer used across stacks; head changes the layer's contents.
+
+Compute owns the Strands layer and uses it; Admin uses it too (CDK exports its ARN).
+Expected: export-value-change-in-use (blocker) on Compute's layer export imported by Admin.
+"""
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+HERE = Path(__file__).parent
+ENV = cdk.Environment(account="123456789012", region="us-east-1")
+INLINE = "def handler(event, context):\n    return {}\n"
+
+app = cdk.App()
+variant = app.node.try_get_context("variant") or "base"
+if variant not in ("base", "head"):
+    raise ValueError(f"context variant must be base or head, got {variant!r}")
+
+
+class ComputeStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, **kwargs) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.strands_layer = lambda_.LayerVersion(
+            self, "StrandsLayer",
+            code=lambda_.Code.from_asset(str(HERE / "layers" / "strands" / variant)),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
+        )
+        lambda_.Function(
+            self, "ChatFunction", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+            code=lambda_.Code.from_inline(INLINE), layers=[self.strands_layer],
+        )
+
+
+class AdminStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, *, compute: ComputeStack, **kwargs) -> None:
+        super().__init__(scope, id, **kwargs)
+        lambda_.Function(
+            self, "AgentFunction", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+            code=lambda_.Code.from_inline(INLINE), layers=[compute.strands_layer],
+        )
+
+
+compute = ComputeStack(app, "Compute", env=ENV)
+AdminStack(app, "Admin", compute=compute, env=ENV)
+app.synth()

@@ -1,0 +1,48 @@
+"""Hand-named export of a layer ARN, imported by name; head changes the layer's contents.
+
+Producer: CfnOutput(export_name="shared-layer-arn"). Consumer: Fn.import_value("shared-layer-arn").
+A hand-named export is no more updatable than an automatic one.
+Expected: export-value-change-in-use (blocker) on export shared-layer-arn imported by Consumer.
+"""
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+HERE = Path(__file__).parent
+ENV = cdk.Environment(account="123456789012", region="us-east-1")
+INLINE = "def handler(event, context):\n    return {}\n"
+
+app = cdk.App()
+variant = app.node.try_get_context("variant") or "base"
+if variant not in ("base", "head"):
+    raise ValueError(f"context variant must be base or head, got {variant!r}")
+
+
+class ProducerStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, **kwargs) -> None:
+        super().__init__(scope, id, **kwargs)
+        layer = lambda_.LayerVersion(
+            self, "SharedLayer",
+            code=lambda_.Code.from_asset(str(HERE / "layers" / "shared" / variant)),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
+        )
+        cdk.CfnOutput(self, "SharedLayerArn", value=layer.layer_version_arn, export_name="shared-layer-arn")
+
+
+class ConsumerStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, **kwargs) -> None:
+        super().__init__(scope, id, **kwargs)
+        layer = lambda_.LayerVersion.from_layer_version_arn(self, "L", cdk.Fn.import_value("shared-layer-arn"))
+        lambda_.Function(
+            self, "UserFunction", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+            code=lambda_.Code.from_inline(INLINE), layers=[layer],
+        )
+
+
+producer = ProducerStack(app, "Producer", env=ENV)
+consumer = ConsumerStack(app, "Consumer", env=ENV)
+consumer.add_dependency(producer)  # an import by name creates no dependency by itself
+app.synth()

@@ -1,0 +1,60 @@
+"""A JSON report read back (the fork-safe publish path): round trip and hostile input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.render import json_report, markdown
+from bot.report_loader import ReportError, from_dict, load_report
+from tests.render.scenarios import SCENARIOS
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_round_trip_is_lossless(tmp_path: Path, name: str) -> None:
+    result = SCENARIOS[name](tmp_path)
+    first = json_report.to_dict(result)
+    second = json_report.to_dict(from_dict(json.loads(json.dumps(first))))
+    assert second == first
+    markdown.render(from_dict(first))  # renders without the assemblies
+
+
+def valid(tmp_path: Path) -> dict:  # type: ignore[type-arg]
+    return json_report.to_dict(SCENARIOS["layer_value_change"](tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: r.update(schema_version=2), "$.schema_version is 2; this tool reads version 1"),
+        (lambda r: r["findings"][0].update(severity="critical"), "$.findings[0].severity 'critical' is not"),
+        (lambda r: r["findings"][0].update(consumers="x"), "$.findings[0].consumers must be a list"),
+        (lambda r: r["findings"][0].update(message=["x"]), "$.findings[0].message must be a string"),
+        (lambda r: r["findings"][0]["causes"][0].update(extra={"nested": 1}), "must be a plain value"),
+        (lambda r: r["findings"][0].update(environment="javascript:alert(1)"), "must look like aws://"),
+        (lambda r: r["findings"][0]["remediation"].update(verified="yes"), "verified must be true or false"),
+        (lambda r: r.update(findings=[r["findings"][0]] * 2001), "over the limit of 2000"),
+        (lambda r: r["findings"][0].update(message="x" * 20001), "longer than 20000 characters"),
+    ],
+    ids=["version", "severity", "consumers", "message", "nested-cause", "environment", "verified", "too-many",
+         "too-long"],
+)
+def test_hostile_reports_are_refused_with_a_path(tmp_path: Path, mutate, message: str) -> None:  # type: ignore[no-untyped-def]
+    report = valid(tmp_path)
+    mutate(report)
+    with pytest.raises(ReportError) as error:
+        from_dict(report)
+    assert message in str(error.value)
+
+
+def test_size_cap_and_bad_json(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    big.write_text(" " * 200)
+    with pytest.raises(ReportError, match="over the limit of 100"):
+        load_report(big, max_bytes=100)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(ReportError, match="not valid JSON"):
+        load_report(bad)
