@@ -40,6 +40,8 @@ class Inputs:
     template_dir: str | None
     synth_timeout_seconds: float
     parallel_synth: bool
+    publish: bool
+    report_dir: str | None  # publish these reports instead of analyzing
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         template_dir=get("template-dir") or None,
         synth_timeout_seconds=timeout_seconds,
         parallel_synth=_bool(get("parallel-synth", "true"), "parallel-synth"),
+        publish=_bool(get("publish", "true"), "publish"),
+        report_dir=get("report-dir") or None,
     )
 
 

@@ -339,8 +339,8 @@ class _Planner:
                     detail=(
                         f'In cdk.json, under "context": `"{FLAG}": "both"`. {producer} keeps the '
                         f"export and also publishes a plain output; {_names(consumers)} "
-                        f"switch{'es' if len(consumers) == 1 else ''} to Fn::GetStackOutput and stop "
-                        "importing the export."
+                        f"{'switches' if len(consumers) == 1 else 'switch'} to Fn::GetStackOutput and "
+                        f"{'stops' if len(consumers) == 1 else 'stop'} importing the export."
                     ),
                     commands=(first,),
                     code=CodeLocation("json", "cdk.json", None, f'"{FLAG}": "both"'),
@@ -419,7 +419,8 @@ class _Planner:
                     "(three deploys, two releases).",
                     (
                         Step(title=f"Release 1a: remove the reference from {_names(consumers)}; "
-                             "deploy them alone", kind="code-change", commands=(steps3[0][1],)),
+                             f"deploy {'it' if len(consumers) == 1 else 'them'} alone", kind="code-change",
+                             commands=(steps3[0][1],)),
                         Step(title=f"Release 1b: deploy {producer} with this PR's change",
                              kind="deploy", commands=(steps3[1][1],)),
                         Step(title="Release 2: restore the reference", kind="deploy",

@@ -282,7 +282,8 @@ def _delete(state: dict[str, Deployed], name: str) -> tuple[StepOutcome, dict[st
     for export in sorted(current.spec.exports):
         users = _importers(state, export, name)
         if users:
-            return StepOutcome(label, (), (), f"{name}: Export {export} cannot be deleted as it is in use by {users[0]}"), state
+            error = f"{name}: Export {export} cannot be deleted as it is in use by {users[0]}"
+            return StepOutcome(label, (), (), error), state
     remaining = {n: d for n, d in state.items() if n != name}
     return StepOutcome(label, (name,), ()), remaining
 

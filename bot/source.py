@@ -160,6 +160,11 @@ def locate_construct(
         if calls:
             best = _best(files, calls, segments[:depth])
             return best.file.location(best.line)
+    # Created through a helper (`self._layer("StrandsLayer", ...)`): the id as a literal.
+    for segment in reversed(segments[lowest:]):
+        hits = locate_string(app_dir, segment, language=language, max_files=max_files, max_bytes=max_bytes)
+        if hits:
+            return hits[0]
     return None
 
 

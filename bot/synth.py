@@ -9,6 +9,7 @@ one-line message and the tail of the CLI's combined output.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -206,10 +207,8 @@ def _run(command: list[str], cwd: Path, env: dict[str, str], timeout_seconds: fl
 
 def _kill_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     """Signal the CLI's whole process group (the CLI and the app it started)."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _tail(output: str, lines: int = LOG_TAIL_LINES) -> str:

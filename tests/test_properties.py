@@ -31,20 +31,31 @@ intrinsics = st.one_of(
 )
 values = st.recursive(
     st.one_of(scalars, intrinsics),
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.sampled_from(["Content", "S3Key", "Name", "Value", "QueueName", "Layers"]), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.sampled_from(["Content", "S3Key", "Name", "Value", "QueueName", "Layers"]), children,
+                        max_size=3),
+    ),
     max_leaves=8,
 )
 resources = st.dictionaries(
     st.sampled_from(IDS),
-    st.fixed_dictionaries({"Type": st.sampled_from(TYPES),
-                           "Properties": st.dictionaries(st.sampled_from(["Content", "Name", "Value", "QueueName", "Layers"]), values, max_size=3)}),
+    st.fixed_dictionaries({
+        "Type": st.sampled_from(TYPES),
+        "Properties": st.dictionaries(st.sampled_from(["Content", "Name", "Value", "QueueName", "Layers"]), values,
+                                      max_size=3),
+    }),
     max_size=4,
 )
 outputs = st.dictionaries(
     st.sampled_from(["O1", "O2", "X"]),
-    st.one_of(st.fixed_dictionaries({"Value": values}),
-              st.fixed_dictionaries({"Value": values, "Export": st.fixed_dictionaries({"Name": st.one_of(st.sampled_from(NAMES), values)})})),
+    st.one_of(
+        st.fixed_dictionaries({"Value": values}),
+        st.fixed_dictionaries({
+            "Value": values,
+            "Export": st.fixed_dictionaries({"Name": st.one_of(st.sampled_from(NAMES), values)}),
+        }),
+    ),
     max_size=3,
 )
 parameters = st.dictionaries(st.sampled_from(["P1", "P2"]), st.fixed_dictionaries({

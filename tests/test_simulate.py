@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from bot.deploy_command import parse_deploy
 
+from bot.deploy_command import parse_deploy
 from bot.simulate import (
     AppVersion,
     Invocation,

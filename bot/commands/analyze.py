@@ -11,9 +11,9 @@ from bot.analysis import analyze, build_context
 from bot.assembly import load_assembly
 from bot.model import AnalysisResult, CodeLocation, Severity
 from bot.pipelines import find_deploy_sites
-from bot.source import app_language, locate_construct
 from bot.remedy import attach_plans
 from bot.render import json_report, markdown, sarif, text
+from bot.source import app_language, locate_construct
 
 RENDERERS = {
     "text": text.render,

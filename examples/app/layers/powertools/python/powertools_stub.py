@@ -1,0 +1,3 @@
+"""Stand-in for AWS Lambda Powertools."""
+
+VERSION = "3.0.0"

@@ -1,0 +1,208 @@
+"""bot.synth: the real cdk CLI on small apps, and a fake CLI for the edges."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.synth import CDK_CLI_ENV, SynthError, find_cdk_cli, synthesize
+from tests.synth_cache import APPS_DIR
+
+PYTHON_APP = f"{sys.executable} app.py"
+
+# A stand-in for the cdk CLI: records its argv and environment, writes a manifest
+# into --output unless FAKE_CDK_NO_MANIFEST is set.
+FAKE_CDK = f"""#!{sys.executable}
+import json, os, sys
+args = sys.argv[1:]
+out = args[args.index("--output") + 1]
+with open(os.path.join(os.environ["FAKE_CDK_RECORD"]), "w") as f:
+    json.dump({{"argv": args, "cwd": os.getcwd(), "env": dict(os.environ)}}, f)
+if not os.environ.get("FAKE_CDK_NO_MANIFEST"):
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        f.write("{{}}")
+print("fake synth done")
+"""
+
+
+def write_app(folder: Path, source: str, cdk_json: object | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.py").write_text(source)
+    if cdk_json is not None:
+        (folder / "cdk.json").write_text(json.dumps(cdk_json))
+    return folder
+
+
+@pytest.fixture
+def fake_cdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
+    cli = tmp_path / "bin" / "cdk"
+    cli.parent.mkdir()
+    cli.write_text(FAKE_CDK)
+    cli.chmod(cli.stat().st_mode | stat.S_IXUSR)
+    record = tmp_path / "record.json"
+    monkeypatch.setenv("FAKE_CDK_RECORD", str(record))
+    return str(cli), record
+
+
+# --- the real CLI -----------------------------------------------------------------
+
+
+@pytest.mark.synth
+def test_synth_of_a_real_app(tmp_path: Path) -> None:
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    (out / "stale.template.json").write_text("{}")
+
+    result = synthesize(APPS_DIR / "layer_cross_stack", out, app_command=PYTHON_APP, context={"variant": "base"})
+
+    assert result.out_dir == out.resolve()
+    assert not (out / "stale.template.json").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    stacks = {k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
+    assert stacks == {"Compute", "Admin"}
+    admin = (out / "Admin.template.json").read_text()
+    assert '"Fn::ImportValue": "Compute:ExportsOutputRefStrandsLayer' in admin
+    # Path metadata is kept (the analyzer needs it); version reporting is off.
+    compute = json.loads((out / "Compute.template.json").read_text())
+    assert all("aws:cdk:path" in r.get("Metadata", {}) for r in compute["Resources"].values())
+    assert "CDKMetadata" not in compute["Resources"]
+    assert result.command[1] == "synth" and "-c" in result.command and "variant=base" in result.command
+    assert result.duration_seconds > 0
+
+
+@pytest.mark.synth
+def test_failing_app_gives_its_exception_in_the_log_tail(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "broken", "raise RuntimeError('boom: the app is broken')\n")
+    with pytest.raises(SynthError) as caught:
+        synthesize(app, tmp_path / "out", app_command=PYTHON_APP)
+    assert "cdk synth failed" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert "boom: the app is broken" in caught.value.log_tail
+
+
+@pytest.mark.synth
+def test_timeout_stops_the_cli_and_the_app(tmp_path: Path) -> None:
+    pid_file = tmp_path / "app.pid"
+    app = write_app(
+        tmp_path / "sleepy",
+        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)\n",
+    )
+    started = time.monotonic()
+    with pytest.raises(SynthError, match=r"^cdk synth timed out after 6 s$"):
+        synthesize(app, tmp_path / "out", app_command=PYTHON_APP, timeout_seconds=6)
+    assert time.monotonic() - started < 30
+    assert pid_file.exists(), "the CLI did not start the app within the timeout"
+    assert _ends(int(pid_file.read_text())), "the app outlived the timed-out CLI"
+
+
+def _ends(pid: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+# --- edges, with a fake CLI or none -----------------------------------------------
+
+
+def test_missing_cdk_json_is_a_clear_error(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "app", "print('hi')\n")
+    with pytest.raises(SynthError, match=r"no app command: .*cdk\.json does not exist; pass --app"):
+        synthesize(app, tmp_path / "out", cdk_cli="/nonexistent/cdk")
+
+
+def test_cdk_json_without_app_is_a_clear_error(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "app", "print('hi')\n", cdk_json={"context": {}})
+    with pytest.raises(SynthError, match=r'has no "app" string; pass --app'):
+        synthesize(app, tmp_path / "out", cdk_cli="/nonexistent/cdk")
+
+
+def test_app_command_defaults_to_cdk_json_and_context_is_passed(
+    tmp_path: Path, fake_cdk: tuple[str, Path]
+) -> None:
+    cli, record = fake_cdk
+    app = write_app(tmp_path / "app", "", cdk_json={"app": "python3 app.py"})
+    result = synthesize(app, tmp_path / "out", context={"variant": "head", "a": "b=c"}, cdk_cli=cli,
+                        extra_env={"EXTRA": "1"})
+    seen = json.loads(record.read_text())
+    argv = seen["argv"]
+    assert argv[:5] == ["synth", "--app", "python3 app.py", "--output", str((tmp_path / "out").resolve())]
+    assert {"--quiet", "--no-version-reporting", "--no-notices"} <= set(argv)
+    assert not {"--no-path-metadata", "--no-asset-metadata"} & set(argv)
+    assert argv[-4:] == ["-c", "variant=head", "-c", "a=b=c"]
+    assert seen["cwd"] == str(app.resolve())
+    assert seen["env"]["CDK_DISABLE_VERSION_CHECK"] == "1"
+    assert seen["env"]["CI"] == "true"
+    assert seen["env"]["EXTRA"] == "1"
+    assert result.log_tail == "fake synth done"
+
+
+def test_success_without_manifest_is_an_error(
+    tmp_path: Path, fake_cdk: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli, _ = fake_cdk
+    monkeypatch.setenv("FAKE_CDK_NO_MANIFEST", "1")
+    app = write_app(tmp_path / "app", "")
+    with pytest.raises(SynthError, match="wrote no manifest.json") as caught:
+        synthesize(app, tmp_path / "out", app_command="python3 app.py", cdk_cli=cli)
+    assert caught.value.log_tail == "fake synth done"
+
+
+def test_refuses_to_empty_a_folder_holding_the_app(tmp_path: Path, fake_cdk: tuple[str, Path]) -> None:
+    cli, _ = fake_cdk
+    app = write_app(tmp_path / "repo" / "app", "")
+    for out in (app, app.parent):
+        with pytest.raises(SynthError, match="refusing to empty"):
+            synthesize(app, out, app_command="python3 app.py", cdk_cli=cli)
+    assert (app / "app.py").exists()
+
+
+def test_unrunnable_cli_is_a_synth_error(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "app", "")
+    with pytest.raises(SynthError, match="cannot run"):
+        synthesize(app, tmp_path / "out", app_command="python3 app.py", cdk_cli=str(tmp_path / "no-such-cdk"))
+
+
+def test_find_cdk_cli_prefers_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CDK_CLI_ENV, "/opt/cdk/bin/cdk")
+    assert find_cdk_cli() == "/opt/cdk/bin/cdk"
+
+
+def test_find_cdk_cli_walks_up_to_node_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CDK_CLI_ENV, raising=False)
+    cli = tmp_path / "node_modules" / ".bin" / "cdk"
+    cli.parent.mkdir(parents=True)
+    cli.write_text("#!/bin/sh\n")
+    cli.chmod(0o755)
+    start = tmp_path / "a" / "b"
+    start.mkdir(parents=True)
+    assert find_cdk_cli(start) == str(cli)
+
+
+def test_find_cdk_cli_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CDK_CLI_ENV, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SynthError, match="npm ci") as caught:
+        find_cdk_cli(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+def test_default_cli_is_the_pinned_one() -> None:
+    if os.environ.get(CDK_CLI_ENV):
+        pytest.skip(f"{CDK_CLI_ENV} is set")
+    pinned = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "cdk"
+    if not pinned.exists():
+        pytest.skip("npm ci has not been run")
+    assert find_cdk_cli() == str(pinned)
