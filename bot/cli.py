@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.assembly import AssemblyError
-from bot.commands import analyze, synth
+from bot.commands import action, analyze, synth
 from bot.synth import SynthError
 
 
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     analyze.add_parser(subparsers)
     synth.add_parser(subparsers)
+    action.add_parser(subparsers)
     return parser
 
 

@@ -319,6 +319,12 @@ class GitHubClient:
         with self._translate(self._pr_op(pr_number, f"reading pull request #{pr_number}", _READ_PERMISSION)):
             return str(self._repo.get_pull(pr_number).head.sha)
 
+    def pull_request_shas(self, pr_number: int) -> tuple[str, str]:
+        """(base SHA, head SHA) of the pull request now."""
+        with self._translate(self._pr_op(pr_number, f"reading pull request #{pr_number}", _READ_PERMISSION)):
+            pull = self._repo.get_pull(pr_number)
+            return str(pull.base.sha), str(pull.head.sha)
+
     # -- comment -----------------------------------------------------------------------
 
     def upsert_comment(self, pr_number: int, body: str, *, key: str, head_sha: str) -> CommentResult:

@@ -1,0 +1,322 @@
+"""`cdk-export-guard action`: the GitHub Action's entrypoint.
+
+Reads the inputs and the event, analyzes each app directory (or, in the fork-safe
+publish job, reads the reports another job wrote), then writes the reports, the job
+summary and the step outputs before anything is posted, so a failed post loses
+nothing. Posting (one sticky comment per app, one check run) comes last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.action_config import ConfigError, Event, Inputs, load_payload, read_event, read_inputs
+from bot.checkout import CheckoutError, add_base_worktree, remove_worktree
+from bot.github import Annotation, GitHubClient, GitHubError, RetryPolicy
+from bot.model import AnalysisResult, Severity
+from bot.orchestrate import AppOutcome, Side, SynthOptions, run_app, write_reports
+from bot.render import status as status_bodies
+from bot.report_loader import ReportError, load_report
+
+PR_FILE = "pull-request.json"
+SUMMARY_LIMIT = 1_000_000  # GitHub's job summary limit is 1 MiB per step
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "action", help="run as the GitHub Action (reads INPUT_* and GITHUB_* variables)",
+        description="Run as the GitHub Action: analyze, write reports and outputs, comment, set the check.",
+    )
+    parser.set_defaults(handler=main)
+
+
+@dataclass(frozen=True)
+class Published:
+    comment_urls: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(os.environ)
+
+
+def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
+    """The whole Action; ``policy`` tunes GitHub retries and pacing (tests use no pacing)."""
+    try:
+        inputs = read_inputs(env)
+        event = read_event(env, load_payload(env), inputs)
+    except ConfigError as exc:
+        print(f"::error::cdk-export-guard: {exc}", file=sys.stderr)
+        return 2
+    report_dir = Path(env.get("RUNNER_TEMP") or tempfile.gettempdir()) / "cdk-export-guard"
+    client = _client(env, inputs, policy)
+    if inputs.report_dir:
+        outcomes, pr_number, head_sha = _read_published(Path(inputs.report_dir), event, client)
+    else:
+        if client is not None and event.pr_number and event.name == "workflow_dispatch":
+            event = _dispatch_shas(client, event)
+        outcomes = _analyze(env, inputs, event, report_dir)
+        pr_number, head_sha = event.pr_number, event.head_sha
+        _write_pr_file(report_dir, pr_number, head_sha)
+    conclusion = _conclusion(outcomes, inputs.fail_on)
+    paths = {o.app_directory: write_reports(o, report_dir) for o in outcomes}
+    bodies = {o.app_directory: o.markdown(Path(inputs.template_dir) if inputs.template_dir else None)
+              for o in outcomes}
+    _append_summary(env, list(bodies.values()))
+    published = Published((), ())
+    if inputs.publish and client is not None:
+        published = _publish(client, inputs, outcomes, bodies, pr_number, head_sha, conclusion)
+    for problem in published.problems:
+        print(f"::warning::cdk-export-guard: {problem}", file=sys.stderr)
+    first = paths.get(outcomes[0].app_directory, {}) if outcomes else {}
+    _set_outputs(env, {
+        "blockers": str(sum(o.result.count(Severity.BLOCKER) for o in outcomes if o.result)),
+        "warnings": str(sum(o.result.count(Severity.WARNING) for o in outcomes if o.result)),
+        "report-path": str(first.get("json", "")),
+        "sarif-path": str(first.get("sarif", "")),
+        "report-dir": str(report_dir),
+        "comment-url": published.comment_urls[0] if published.comment_urls else "",
+        "conclusion": conclusion,
+    })
+    for outcome in outcomes:
+        print(_one_line(outcome), file=sys.stderr)
+    return 1 if conclusion == "failure" else 0
+
+
+# --- analyze ----------------------------------------------------------------------
+
+
+def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, report_dir: Path) -> list[AppOutcome]:
+    workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
+    work = Path(tempfile.mkdtemp(prefix="cdk-export-guard-", dir=env.get("RUNNER_TEMP") or None))
+    options = SynthOptions(
+        app_command=inputs.synth_command,
+        install_command=inputs.install_command,
+        timeout_seconds=inputs.synth_timeout_seconds,
+        parallel=inputs.parallel_synth,
+    )
+    worktree: Path | None = None
+    try:
+        if inputs.base_assembly is None:
+            if not event.base_ref:
+                reason = "no base to compare with: give base-ref (or base-assembly) for a run outside a pull request"
+                return [AppOutcome(d, None, reason) for d in inputs.app_directories]
+            worktree = work / "base-checkout"
+            try:
+                add_base_worktree(workspace, event.base_ref, worktree)
+            except CheckoutError as exc:
+                return [AppOutcome(d, None, str(exc)) for d in inputs.app_directories]
+        outcomes = []
+        for directory in inputs.app_directories:
+            base = Side(assembly=Path(inputs.base_assembly)) if inputs.base_assembly else \
+                Side(app_dir=(worktree or workspace) / directory)
+            head = Side(assembly=Path(inputs.head_assembly)) if inputs.head_assembly else \
+                Side(app_dir=workspace / directory)
+            outcomes.append(run_app(directory, base, head, work, options,
+                                    log=lambda line: print(line, file=sys.stderr)))
+        return outcomes
+    finally:
+        if worktree is not None:
+            remove_worktree(workspace, worktree)
+
+
+def _dispatch_shas(client: GitHubClient, event: Event) -> Event:
+    """A manual run on a pull request: its base unless overridden, and its real head SHA."""
+    assert event.pr_number is not None
+    try:
+        base_sha, head_sha = client.pull_request_shas(event.pr_number)
+    except GitHubError as exc:
+        print(f"::warning::cdk-export-guard: {exc}", file=sys.stderr)
+        return event
+    return Event(event.name, event.repository, event.pr_number, event.base_ref or base_sha,
+                 head_sha if not event.head_ref else event.head_sha, event.head_ref)
+
+
+def _write_pr_file(report_dir: Path, pr_number: int | None, head_sha: str | None) -> None:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / PR_FILE).write_text(json.dumps({"number": pr_number, "head_sha": head_sha}) + "\n")
+
+
+# --- publish reports another job wrote (fork-safe) ---------------------------------
+
+
+def _read_published(directory: Path, event: Event, client: GitHubClient | None
+                    ) -> tuple[list[AppOutcome], int | None, str | None]:
+    """The reports of the analyze job; untrusted: validated, and bound to the run's head SHA."""
+    outcomes: list[AppOutcome] = []
+    pr_number, head_sha = _trusted_pr(directory, event, client)
+    for path in sorted(directory.glob("*.report.json"))[:50]:
+        name = path.name.removesuffix(".report.json")
+        try:
+            outcomes.append(AppOutcome(name, load_report(path)))
+        except ReportError as exc:
+            outcomes.append(AppOutcome(name, None, f"the uploaded report is invalid: {exc}"))
+    if not outcomes:
+        outcomes.append(AppOutcome(".", None, f"no report was found in {directory} (did the analyze job fail?)"))
+    return outcomes, pr_number, head_sha
+
+
+def _trusted_pr(directory: Path, event: Event, client: GitHubClient | None) -> tuple[int | None, str | None]:
+    """The PR to post to: the one the analyze run names, only if its head is the run's head SHA."""
+    head_sha = event.head_sha
+    try:
+        claimed = json.loads((directory / PR_FILE).read_text()[:1000])
+        number = claimed.get("number") if isinstance(claimed, dict) else None
+    except (OSError, ValueError):
+        number = None
+    if event.pr_number is not None:
+        return event.pr_number, head_sha
+    if not isinstance(number, int) or isinstance(number, bool) or number <= 0 or client is None or not head_sha:
+        return None, head_sha
+    try:
+        current = client.pull_request_head(number)
+    except GitHubError:
+        return None, head_sha
+    # A fork controls pull-request.json: never let it aim the comment at another PR.
+    return (number, head_sha) if current == head_sha else (None, head_sha)
+
+
+# --- publish -----------------------------------------------------------------------
+
+
+def _client(env: Mapping[str, str], inputs: Inputs, policy: RetryPolicy | None) -> GitHubClient | None:
+    if not inputs.github_token:
+        return None
+    try:
+        # GitHub Enterprise Server runners set GITHUB_API_URL to https://HOST/api/v3.
+        return GitHubClient(inputs.github_token, env.get("GITHUB_REPOSITORY", ""),
+                            env.get("GITHUB_API_URL") or "https://api.github.com", policy=policy)
+    except GitHubError as exc:
+        print(f"::warning::cdk-export-guard: {exc}", file=sys.stderr)
+        return None
+
+
+def _publish(client: GitHubClient, inputs: Inputs, outcomes: Sequence[AppOutcome], bodies: Mapping[str, str],
+             pr_number: int | None, head_sha: str | None, conclusion: str) -> Published:
+    urls: list[str] = []
+    problems: list[str] = []
+    if pr_number is not None and head_sha and inputs.comment != "off":
+        for outcome in outcomes:
+            try:
+                url = _comment(client, inputs, outcome, bodies[outcome.app_directory], pr_number, head_sha)
+            except GitHubError as exc:
+                problems.append(f"the comment for {outcome.app_directory} was not posted: {exc} {exc.hint}".strip())
+                continue
+            if url:
+                urls.append(url)
+    if head_sha:
+        try:
+            result = client.publish_check(
+                head_sha, name=inputs.check_name, conclusion=conclusion,  # type: ignore[arg-type]
+                title=_title(outcomes), summary="\n\n".join(bodies.values()),
+                annotations=_annotations(outcomes),
+            )
+            if result.fallback_reason:
+                problems.append(f"a commit status was set instead of a check run: {result.fallback_reason}")
+        except GitHubError as exc:
+            problems.append(f"the check was not set: {exc} {exc.hint}".strip())
+    return Published(tuple(urls), tuple(problems))
+
+
+def _comment(client: GitHubClient, inputs: Inputs, outcome: AppOutcome, body: str, pr_number: int,
+             head_sha: str) -> str | None:
+    key = outcome.app_directory
+    has_findings = outcome.result is None or bool(outcome.result.findings)
+    if has_findings:
+        return client.upsert_comment(pr_number, body, key=key, head_sha=head_sha).url
+    resolved = client.resolve_comment(pr_number, key=key, head_sha=head_sha,
+                                      body=status_bodies.resolved(key, head_sha))
+    if resolved.comment_id is None and inputs.comment == "on":
+        return client.upsert_comment(pr_number, body, key=key, head_sha=head_sha).url
+    return resolved.url
+
+
+def _annotations(outcomes: Sequence[AppOutcome]) -> list[Annotation]:
+    """Pipeline lines to change and CDK source lines to edit, found by the plans."""
+    out: list[Annotation] = []
+    seen: set[tuple[str, int, str]] = set()
+    for outcome in outcomes:
+        for finding in outcome.result.findings if outcome.result else ():
+            plan = finding.remediation
+            level = "failure" if finding.severity is Severity.BLOCKER else "warning"
+            for edit in plan.pipeline_edits if plan else ():
+                path = _repo_path(outcome.app_directory, edit.path, pipeline=True)
+                key = (path, edit.line, finding.rule)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(Annotation(path, edit.line, edit.line + edit.before.count("\n"), level,
+                                          f"{finding.rule}: deploy order", f"Suggested:\n{edit.after.strip()}"))
+            for step in plan.steps if plan else ():
+                if step.code and step.code.path and step.code.line:
+                    path = _repo_path(outcome.app_directory, step.code.path, pipeline=False)
+                    key = (path, step.code.line, finding.rule)
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(Annotation(path, step.code.line, step.code.line, level, finding.rule,
+                                              finding.message[:1000]))
+    return out
+
+
+def _repo_path(app_directory: str, path: str, *, pipeline: bool) -> str:
+    # Pipeline paths are relative to the repository root; source paths to the app folder.
+    if pipeline or app_directory in ("", "."):
+        return path
+    return f"{app_directory.strip('/')}/{path}"
+
+
+# --- outputs ------------------------------------------------------------------------
+
+
+def _conclusion(outcomes: Sequence[AppOutcome], fail_on: str) -> str:
+    rank = {"success": 0, "neutral": 1, "failure": 2}
+    return max((o.conclusion(fail_on) for o in outcomes), key=rank.__getitem__, default="failure")
+
+
+def _title(outcomes: Sequence[AppOutcome]) -> str:
+    if any(o.result is None for o in outcomes):
+        return "The analysis could not run"
+    results: list[AnalysisResult] = [o.result for o in outcomes if o.result is not None]
+    counts = [(s, sum(r.count(s) for r in results)) for s in (Severity.BLOCKER, Severity.WARNING, Severity.NOTICE)]
+    found = [f"{n} {s.label}{'s' if n != 1 else ''}" for s, n in counts if n]
+    return ", ".join(found) if found else "No cross-stack export at risk"
+
+
+def _append_summary(env: Mapping[str, str], bodies: Sequence[str]) -> None:
+    path = env.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    text = "\n\n".join(bodies)
+    if len(text) > SUMMARY_LIMIT:
+        text = text[:SUMMARY_LIMIT] + "\n\n_… cut to fit the job summary; the JSON report has everything._\n"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text + "\n")
+
+
+def _set_outputs(env: Mapping[str, str], outputs: Mapping[str, str]) -> None:
+    path = env.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        for name, value in outputs.items():
+            if "\n" in value:
+                delimiter = f"cdk_export_guard_{os.urandom(8).hex()}"
+                handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+            else:
+                handle.write(f"{name}={value}\n")
+
+
+def _one_line(outcome: AppOutcome) -> str:
+    if outcome.result is None:
+        return f"cdk-export-guard [{outcome.app_directory}]: could not run: {outcome.failure}"
+    result = outcome.result
+    return (f"cdk-export-guard [{outcome.app_directory}]: {result.count(Severity.BLOCKER)} blockers, "
+            f"{result.count(Severity.WARNING)} warnings, {result.count(Severity.NOTICE)} notices "
+            f"({outcome.seconds:.1f}s)")
+
