@@ -15,7 +15,7 @@ RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
 
 WORKDIR /opt/cdk-export-guard
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error \
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
     && ln -s /opt/cdk-export-guard/node_modules/.bin/cdk /usr/local/bin/cdk \
     && npm cache clean --force
 
