@@ -22,7 +22,7 @@ setup: $(STAMP)
 demo: setup
 	$(PY) -m bot synth --app-dir examples/app --out $(EXAMPLE_OUT)/base -c variant=base
 	$(PY) -m bot synth --app-dir examples/app --out $(EXAMPLE_OUT)/head -c variant=head
-	$(PY) -m bot analyze --base $(EXAMPLE_OUT)/base --head $(EXAMPLE_OUT)/head --fail-on never
+	$(PY) -m bot analyze --base $(EXAMPLE_OUT)/base --head $(EXAMPLE_OUT)/head --source examples/app --fail-on never
 
 # pytest exits 5 when it collects nothing; say so plainly instead of failing opaquely.
 test: setup

@@ -73,6 +73,13 @@ def _plan(plan: Plan) -> list[str]:
         if step.detail:
             lines.append(f"       {step.detail}")
         lines.extend(f"       $ {c}" for c in step.commands)
+        if step.code and step.code.path:
+            where = f"{step.code.path}:{step.code.line}" if step.code.line else step.code.path
+            lines.append(f"       at {where}: {step.code.snippet}")
+    for edit in plan.pipeline_edits:
+        lines.append(f"    pipeline {edit.path}:{edit.line}")
+        lines.extend(f"      - {line}" for line in edit.before.splitlines())
+        lines.extend(f"      + {line}" for line in edit.after.splitlines())
     if not plan.verified and plan.simulation:
         lines.extend(f"    simulated: {s}" for s in plan.simulation)
     return lines
