@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.assembly import AssemblyError
-from bot.commands import action, analyze, synth
+from bot.commands import action, analyze, publish, synth
 from bot.synth import SynthError
 
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_parser(subparsers)
     synth.add_parser(subparsers)
     action.add_parser(subparsers)
+    publish.add_parser(subparsers)
     return parser
 
 

@@ -15,10 +15,13 @@ from pathlib import Path
 
 from bot.analysis import analyze, build_context
 from bot.assembly import AssemblyError, load_assembly
+from bot.cdk_diff import changed_stack_diffs
 from bot.model import AnalysisResult, Severity
+from bot.pipelines import find_deploy_sites
 from bot.remedy import attach_plans
 from bot.render import json_report, markdown, sarif
 from bot.render import status as status_bodies
+from bot.source import code_locations
 from bot.synth import SynthError, synthesize
 
 Log = Callable[[str], None]
@@ -34,6 +37,7 @@ class Side:
 
 @dataclass(frozen=True)
 class SynthOptions:
+    cdk_diff: bool = False  # attach `cdk diff` of each changed stack
     app_command: str | None = None
     install_command: str | None = None
     timeout_seconds: float = 900.0
@@ -48,6 +52,7 @@ class AppOutcome:
     failure: str | None = None
     log_tail: str = ""
     seconds: float = 0.0
+    cdk_diffs: tuple[tuple[str, str], ...] = ()  # (stack, `cdk diff` text), when asked for
 
     @property
     def worst(self) -> Severity | None:
@@ -61,10 +66,13 @@ class AppOutcome:
             return "failure"
         return "neutral" if self.result.findings else "success"
 
-    def markdown(self, template_dir: Path | None = None) -> str:
+    def markdown(self, template_dir: Path | None = None, limit: int = markdown.MAX_LENGTH) -> str:
         if self.result is None:
             return status_bodies.failure(self.app_directory, self.failure or "unknown error", self.log_tail)
-        return markdown.render(self.result, template_dir=template_dir, title=f"cdk-export-guard — {self.app_directory}")
+        body = markdown.render(self.result, template_dir=template_dir, title=f"cdk-export-guard — {self.app_directory}")
+        if self.cdk_diffs:
+            body += "\n" + status_bodies.diff_appendix(self.cdk_diffs, limit - len(body) - 200)
+        return body
 
 
 def slug(app_directory: str) -> str:
@@ -72,7 +80,7 @@ def slug(app_directory: str) -> str:
 
 
 def run_app(app_directory: str, base: Side, head: Side, work_dir: Path, options: SynthOptions,
-            log: Log = print) -> AppOutcome:
+            log: Log = print, repo: Path | None = None) -> AppOutcome:
     """Analyze one app; every failure becomes an outcome that says what went wrong."""
     started = time.perf_counter()
     out = work_dir / slug(app_directory)
@@ -81,13 +89,18 @@ def run_app(app_directory: str, base: Side, head: Side, work_dir: Path, options:
         log(f"[{app_directory}] analyzing {base_dir} -> {head_dir}")
         base_assembly, head_assembly = load_assembly(base_dir), load_assembly(head_dir)
         context = build_context(base_assembly, head_assembly)
-        result = attach_plans(analyze(base_assembly, head_assembly, context), context)
+        analyzed = analyze(base_assembly, head_assembly, context)
+        code = code_locations(analyzed, head.app_dir) if head.app_dir else {}
+        sites = find_deploy_sites(repo) if repo else []
+        result = attach_plans(analyzed, context, code=code, sites=sites)
+        diffs = tuple((d.stack, d.text) for d in changed_stack_diffs(result, base_dir, head_dir)) \
+            if options.cdk_diff else ()
     except SynthError as exc:
         return AppOutcome(app_directory, None, str(exc), exc.log_tail, time.perf_counter() - started)
     except AssemblyError as exc:
         return AppOutcome(app_directory, None, f"the cloud assembly cannot be read: {exc}", "",
                           time.perf_counter() - started)
-    return AppOutcome(app_directory, result, None, "", time.perf_counter() - started)
+    return AppOutcome(app_directory, result, None, "", time.perf_counter() - started, diffs)
 
 
 def _assemblies(base: Side, head: Side, out: Path, options: SynthOptions, log: Log) -> tuple[Path, Path]:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from bot.model import AnalysisResult, CodeLocation
 from bot.pipelines import SKIP_DIRS, read_text, repo_files
 
 EXTENSIONS = {
@@ -271,3 +272,18 @@ def _definitions(files: Iterable[_File], name: str) -> list[tuple[_File, int, in
             end = following.start() if following else len(file.text)
             spans.append((file, file.line_of(match.start()), file.line_of(max(end - 1, 0))))
     return spans
+
+
+def code_locations(result: AnalysisResult, source: Path) -> dict[str, CodeLocation]:
+    """Where each construct named in a finding's causes is created in the app's source."""
+    language = app_language(source)
+    found: dict[str, CodeLocation] = {}
+    for finding in result.findings:
+        for cause in finding.causes:
+            path = cause.details.get("construct_path")
+            if not isinstance(path, str) or path in found:
+                continue
+            location = locate_construct(source, path, language=language)
+            if location is not None:
+                found[path] = CodeLocation(location.language, location.path, location.line, location.snippet)
+    return found

@@ -265,3 +265,32 @@ def test_real_synth_of_base_worktree_and_head(tmp_path: Path, gh: FakeGitHub) ->
     (comment,) = gh.comments(8)
     assert "Compute:ExportsOutputRefStrandsLayer61506D6089516553" in comment.body
     assert git("worktree", "list").count("\n") == 0  # the base worktree was removed
+
+
+@pytest.mark.synth
+def test_cdk_diff_input_attaches_the_clis_diff(tmp_path: Path, gh: FakeGitHub, synth_app) -> None:  # type: ignore[no-untyped-def]
+    event = pull_request_event(tmp_path)
+    inputs = {"base_assembly": str(synth_app("layer_cross_stack", "base")),
+              "head_assembly": str(synth_app("layer_cross_stack", "head")), "cdk_diff": "true"}
+    run(environment(tmp_path, gh, event, **inputs), policy=FAST)
+    body = gh.comments(PR)[0].body
+    assert "<summary>cdk diff: Compute</summary>" in body
+    assert "AWS::Lambda::LayerVersion StrandsLayer StrandsLayer61506D60 replace" in body
+
+
+def test_publish_subcommand_posts_a_report_file(tmp_path: Path, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.cli import main
+
+    analyze_dir = tmp_path / "analyze"
+    analyze_dir.mkdir()
+    pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "pub")
+    env = environment(analyze_dir, gh, pull_request_event(analyze_dir), publish="false", fail_on="never", **pair)
+    run(env, policy=FAST)
+    report = next(Path(outputs(analyze_dir)["report-dir"]).glob("*.report.json"))
+    event = tmp_path / "run.json"
+    event.write_text(json.dumps({"workflow_run": {"id": 1, "head_sha": HEAD_SHA, "pull_requests": [{"number": PR}]}}))
+    publish_env = environment(tmp_path, gh, event, event="workflow_run")
+    for key, value in publish_env.items():
+        monkeypatch.setenv(key, value)
+    assert main(["publish", "--report", str(report)]) == 1
+    assert "Cannot update export" in gh.comments(PR)[0].body

@@ -97,6 +97,7 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, report_dir: P
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
     work = Path(tempfile.mkdtemp(prefix="cdk-export-guard-", dir=env.get("RUNNER_TEMP") or None))
     options = SynthOptions(
+        cdk_diff=inputs.cdk_diff,
         app_command=inputs.synth_command,
         install_command=inputs.install_command,
         timeout_seconds=inputs.synth_timeout_seconds,
@@ -120,7 +121,7 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, report_dir: P
             head = Side(assembly=Path(inputs.head_assembly)) if inputs.head_assembly else \
                 Side(app_dir=workspace / directory)
             outcomes.append(run_app(directory, base, head, work, options,
-                                    log=lambda line: print(line, file=sys.stderr)))
+                                    log=lambda line: print(line, file=sys.stderr), repo=workspace))
         return outcomes
     finally:
         if worktree is not None:

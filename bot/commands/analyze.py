@@ -9,11 +9,11 @@ from pathlib import Path
 
 from bot.analysis import analyze, build_context
 from bot.assembly import load_assembly
-from bot.model import AnalysisResult, CodeLocation, Severity
+from bot.model import AnalysisResult, Severity
 from bot.pipelines import find_deploy_sites
 from bot.remedy import attach_plans
 from bot.render import json_report, markdown, sarif, text
-from bot.source import app_language, locate_construct
+from bot.source import code_locations
 
 RENDERERS = {
     "text": text.render,
@@ -54,21 +54,6 @@ def run_analysis(base: Path, head: Path, source: Path | None = None, repo: Path 
     root = repo or source
     sites = find_deploy_sites(root) if root else []
     return attach_plans(result, context, code=code, sites=sites)
-
-
-def code_locations(result: AnalysisResult, source: Path) -> dict[str, CodeLocation]:
-    """Where each construct named in a finding's causes is created in the app's source."""
-    language = app_language(source)
-    found: dict[str, CodeLocation] = {}
-    for finding in result.findings:
-        for cause in finding.causes:
-            path = cause.details.get("construct_path")
-            if not isinstance(path, str) or path in found:
-                continue
-            location = locate_construct(source, path, language=language)
-            if location is not None:
-                found[path] = CodeLocation(location.language, location.path, location.line, location.snippet)
-    return found
 
 
 def exit_code(result: AnalysisResult, fail_on: str) -> int:

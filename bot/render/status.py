@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.render.escape import code_block, markdown, prose
 from bot.render.markdown import MARKER
 
@@ -34,3 +36,20 @@ def resolved(app_directory: str, head_sha: str | None) -> str:
         f"✅ No cross-stack export is at risk any more{at}. The earlier findings were resolved "
         "by a later push.\n"
     )
+
+
+def diff_appendix(diffs: Sequence[tuple[str, str]], room: int) -> str:
+    """`cdk diff` per changed stack, folded; only as many as fit in ``room`` characters."""
+    parts: list[str] = []
+    used = 0
+    for stack, text in diffs:
+        block = (f"<details><summary>cdk diff: {markdown(stack, line_start=False)}</summary>\n\n"
+                 f"{code_block(text, 'text')}\n\n</details>\n")
+        if used + len(block) > room:
+            left = len(diffs) - len(parts)
+            parts.append(f"_{left} more `cdk diff` output{'s' if left != 1 else ''} left out to fit the comment; "
+                         "the job summary has them._\n")
+            break
+        parts.append(block)
+        used += len(block)
+    return "\n".join(parts)
