@@ -278,7 +278,9 @@ def test_cdk_diff_input_attaches_the_clis_diff(tmp_path: Path, gh: FakeGitHub, s
     assert "AWS::Lambda::LayerVersion StrandsLayer StrandsLayer61506D60 replace" in body
 
 
-def test_publish_subcommand_posts_a_report_file(tmp_path: Path, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_publish_subcommand_posts_a_report_file(
+    tmp_path: Path, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bot.cli import main
 
     analyze_dir = tmp_path / "analyze"
