@@ -137,12 +137,12 @@ def read_event(env: Mapping[str, str], payload: Mapping[str, Any], inputs: Input
             head_ref=inputs.head_ref,
         )
     if name == "workflow_dispatch":
-        given = payload.get("inputs") if isinstance(payload.get("inputs"), dict) else {}
-        number = str(given.get("pr-number") or given.get("pr_number") or "").strip()
+        given = _dict(payload.get("inputs"))
+        dispatch_number = str(given.get("pr-number") or given.get("pr_number") or "").strip()
         return Event(
             name=name,
             repository=repository,
-            pr_number=_int(number, "workflow_dispatch input pr-number") if number else None,
+            pr_number=_int(dispatch_number, "workflow_dispatch input pr-number") if dispatch_number else None,
             base_ref=inputs.base_ref or str(given.get("base-ref") or given.get("base_ref") or "") or None,
             head_sha=env.get("GITHUB_SHA") or None,
             head_ref=inputs.head_ref or str(given.get("head-ref") or given.get("head_ref") or "") or None,
@@ -195,3 +195,8 @@ def _int(value: Any, where: str) -> int:
     if number <= 0:
         raise ConfigError(f"{where} must be positive")
     return number
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """The value when it is a JSON object, else an empty one (input may be anything)."""
+    return value if isinstance(value, dict) else {}

@@ -55,7 +55,7 @@ class _Reader:
     total_bytes: int = 0
     problems: list[str] = field(default_factory=list)
 
-    def path(self, relative: str, base: Path | None = None) -> Path:
+    def path(self, relative: Any, base: Path | None = None) -> Path:
         """Resolve a manifest-given path, refusing anything outside the assembly."""
         if not isinstance(relative, str) or not relative:
             raise AssemblyError(f"invalid file reference {relative!r} in the manifest")
@@ -149,7 +149,7 @@ def _check_version(manifest: Any, reader: _Reader) -> str:
         )
     if not isinstance(manifest.get("artifacts", {}), dict):
         raise AssemblyError("manifest.json 'artifacts' is not an object")
-    return version
+    return str(version)
 
 
 def _load_manifest(
@@ -162,7 +162,7 @@ def _load_manifest(
 ) -> None:
     if depth > reader.limits.max_nesting:
         raise AssemblyError(f"Stages are nested more than {reader.limits.max_nesting} deep")
-    artifacts: Mapping[str, Any] = manifest.get("artifacts") or {}
+    artifacts: Mapping[str, Any] = _dict(manifest.get("artifacts"))
     asset_files = {
         artifact_id: spec.get("properties", {}).get("file")
         for artifact_id, spec in artifacts.items()
@@ -183,7 +183,7 @@ def _load_manifest(
                 raise AssemblyError(f"stack {stack.key!r} appears twice in the assembly")
             stacks[stack.key] = stack
         elif kind == "cdk:cloud-assembly":
-            directory = (spec.get("properties") or {}).get("directoryName")
+            directory = (_dict(spec.get("properties"))).get("directoryName")
             nested_folder = reader.path(directory, folder)
             nested_manifest = reader.json(nested_folder / "manifest.json", "manifest")
             if not isinstance(nested_manifest, dict):
@@ -201,7 +201,7 @@ def _load_stack(
     asset_files: Mapping[str, Any],
     stack_ids: set[str],
 ) -> Stack:
-    props = spec.get("properties") or {}
+    props = _dict(spec.get("properties"))
     template_path = reader.path(props.get("templateFile"), folder)
     template = reader.json(template_path, "template")
     if not isinstance(template, dict):
@@ -219,7 +219,7 @@ def _load_stack(
             assets.update(_load_asset_manifest(reader, reader.path(asset_files[dep], folder)))
     assets.update(_legacy_assets(spec.get("metadata")))
     key = StackKey(prefix + artifact_id)
-    display = spec.get("displayName") if isinstance(spec.get("displayName"), str) else artifact_id
+    display = _str_or_none(spec.get("displayName")) or artifact_id
     stack = _stack_from_template(
         reader,
         template,
@@ -342,7 +342,7 @@ def _resources(section: Any, template_file: str) -> dict[str, Resource]:
     for logical_id, spec in section.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("Type"), str):
             raise AssemblyError(f"template {template_file}: resource {logical_id!r} has no Type")
-        metadata = spec.get("Metadata") if isinstance(spec.get("Metadata"), dict) else {}
+        metadata = _dict(spec.get("Metadata"))
         properties = spec.get("Properties")
         out[logical_id] = Resource(
             logical_id=logical_id,
@@ -396,7 +396,7 @@ def _load_asset_manifest(reader: _Reader, path: Path) -> dict[str, Asset]:
         for asset_hash, spec in section.items():
             if not isinstance(spec, dict):
                 continue
-            source = spec.get("source") if isinstance(spec.get("source"), dict) else {}
+            source = _dict(spec.get("source"))
             assets[asset_hash] = Asset(
                 hash=asset_hash,
                 kind=kind,
@@ -415,7 +415,7 @@ def _legacy_assets(metadata: Any) -> dict[str, Asset]:
         for entry in entries if isinstance(entries, list) else []:
             if not isinstance(entry, dict) or entry.get("type") != "aws:cdk:asset":
                 continue
-            data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
+            data = _dict(entry.get("data"))
             asset_hash = data.get("sourceHash") or data.get("id")
             if isinstance(asset_hash, str):
                 packaging = data.get("packaging")
@@ -445,3 +445,8 @@ def _library_version(root: Path) -> str | None:
 
 def _str_or_none(value: Json) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """The value when it is a JSON object, else an empty one (input may be anything)."""
+    return value if isinstance(value, dict) else {}

@@ -104,9 +104,9 @@ def diff_stacks(base: Stack, head: Stack) -> StackDiff:
 
 def _initial_changes(base: Stack, head: Stack) -> dict[str, ResourceChange]:
     out: dict[str, ResourceChange] = {}
-    for logical_id, b in base.resources.items():
+    for logical_id, gone in base.resources.items():
         if logical_id not in head.resources:
-            out[logical_id] = ResourceChange(logical_id, REMOVED, Impact.NONE, b, None)
+            out[logical_id] = ResourceChange(logical_id, REMOVED, Impact.NONE, gone, None)
     for logical_id, h in head.resources.items():
         b = base.resources.get(logical_id)
         if b is None:
@@ -287,8 +287,8 @@ def property_value_change(
 
 def _output_change(diff: StackDiff, base_output: Output, head_output: Output) -> OutputChange:
     if _canonical(base_output.value) != _canonical(head_output.value):
-        causes = _expression_causes(diff, base_output, head_output)
-        return OutputChange(head_output.logical_id, ValueChange.CHANGES, causes, base_output, head_output)
+        moved = _expression_causes(diff, base_output, head_output)
+        return OutputChange(head_output.logical_id, ValueChange.CHANGES, moved, base_output, head_output)
     worst = ValueChange.SAME
     causes: list[Cause] = []
     for target in walk_targets(head_output.value):

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from bot.action_config import ConfigError, Event, Inputs, load_payload, read_event, read_inputs
 from bot.checkout import CheckoutError, add_base_worktree, remove_worktree
@@ -246,7 +247,7 @@ def _annotations(outcomes: Sequence[AppOutcome]) -> list[Annotation]:
     for outcome in outcomes:
         for finding in outcome.result.findings if outcome.result else ():
             plan = finding.remediation
-            level = "failure" if finding.severity is Severity.BLOCKER else "warning"
+            level: Literal["failure", "warning"] = "failure" if finding.severity is Severity.BLOCKER else "warning"
             for edit in plan.pipeline_edits if plan else ():
                 path = _repo_path(outcome.app_directory, edit.path, pipeline=True)
                 key = (path, edit.line, finding.rule)
