@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,7 @@ def load_assembly(directory: str | os.PathLike[str], limits: Limits = Limits()) 
     version = _check_version(manifest, reader)
     stacks: dict[StackKey, Stack] = {}
     _load_manifest(reader, manifest, reader.root, "", stacks, depth=0)
+    _check_unique_names(stacks.values())
     return Assembly(
         path=str(root),
         manifest_version=version,
@@ -128,6 +129,19 @@ def load_assembly(directory: str | os.PathLike[str], limits: Limits = Limits()) 
         cdk_library_version=_library_version(reader.root),
         problems=tuple(reader.problems),
     )
+
+
+def _check_unique_names(stacks: Iterable[Stack]) -> None:
+    """Two artifacts with one stack name in one environment would deploy over each other."""
+    seen: dict[tuple[Environment, str], str] = {}
+    for stack in stacks:
+        identity = (stack.environment, stack.stack_name)
+        if identity in seen:
+            raise AssemblyError(
+                f"stack name {stack.stack_name!r} is used by two stacks ({seen[identity]} and {stack.key}) "
+                f"in {stack.environment}"
+            )
+        seen[identity] = stack.key
 
 
 def _check_version(manifest: Any, reader: _Reader) -> str:
@@ -164,7 +178,7 @@ def _load_manifest(
         raise AssemblyError(f"Stages are nested more than {reader.limits.max_nesting} deep")
     artifacts: Mapping[str, Any] = _dict(manifest.get("artifacts"))
     asset_files = {
-        artifact_id: spec.get("properties", {}).get("file")
+        artifact_id: _dict(spec.get("properties")).get("file")
         for artifact_id, spec in artifacts.items()
         if isinstance(spec, dict) and spec.get("type") == "cdk:asset-manifest"
     }
@@ -206,15 +220,16 @@ def _load_stack(
     template = reader.json(template_path, "template")
     if not isinstance(template, dict):
         raise AssemblyError(f"template {reader.display(template_path)} is not a JSON object")
+    if not isinstance(spec.get("environment", ""), str):
+        raise AssemblyError(f"stack {artifact_id!r} has an invalid environment")
     environment = Environment.parse(spec.get("environment"))
     stack_name = props.get("stackName") or artifact_id
     if not isinstance(stack_name, str):
         raise AssemblyError(f"stack {artifact_id!r} has an invalid stackName")
-    dependencies = tuple(
-        StackKey(prefix + dep) for dep in spec.get("dependencies") or [] if dep in stack_ids
-    )
+    declared = _strings(spec.get("dependencies"))
+    dependencies = tuple(StackKey(prefix + dep) for dep in declared if dep in stack_ids)
     assets: dict[str, Asset] = {}
-    for dep in spec.get("dependencies") or []:
+    for dep in declared:
         if dep in asset_files:
             assets.update(_load_asset_manifest(reader, reader.path(asset_files[dep], folder)))
     assets.update(_legacy_assets(spec.get("metadata")))
@@ -278,6 +293,29 @@ def _stack_from_template(
     )
     nested = _nested_stacks(reader, stack, folder, depth)
     return replace(stack, nested=nested) if nested else stack
+
+
+def stack_with_template(stack: Stack, template: Mapping[str, Any]) -> Stack:
+    """The same stack with the resources, outputs and parameters of another template.
+
+    Identity, environment, dependencies, assets and nested stacks are kept: used to put
+    the template CloudFormation has deployed in place of the base one (live mode). Pure;
+    raises AssemblyError when the template is not a readable CloudFormation template.
+    """
+    label = f"for {stack.stack_name}"
+    if not isinstance(template, Mapping):
+        raise AssemblyError(f"template {label} is not an object")
+    parameters = _parameters(template.get("Parameters"))
+    resources = _resources(template.get("Resources"), label)
+    environment = stack.environment
+    scope = Scope(
+        stack_name=stack.stack_name,
+        account=None if environment.account == UNKNOWN_ACCOUNT else environment.account,
+        region=None if environment.region == UNKNOWN_REGION else environment.region,
+        parameters={name: p.default for name, p in parameters.items()},
+    )
+    outputs = _outputs(template.get("Outputs"), scope, label)
+    return replace(stack, resources=resources, outputs=outputs, parameters=parameters)
 
 
 def _nested_stacks(reader: _Reader, stack: Stack, folder: Path, depth: int) -> dict[str, Stack]:
@@ -450,3 +488,8 @@ def _str_or_none(value: Json) -> str | None:
 def _dict(value: Any) -> dict[str, Any]:
     """The value when it is a JSON object, else an empty one (input may be anything)."""
     return value if isinstance(value, dict) else {}
+
+
+def _strings(value: Any) -> list[str]:
+    """The strings of a JSON list; anything else reads as empty."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from bot import schemas
 from bot.intrinsics import PSEUDO_PARAMETERS, Target, describe, walk_targets
 from bot.model import Asset, Cause, Impact, Json, Output, Resource, Stack, ValueChange
+from bot.secrets import masked
 
 ADDED = "added"
 REMOVED = "removed"
@@ -317,12 +318,12 @@ def _expression_causes(diff: StackDiff, base_output: Output, head_output: Output
         Cause(
             "output-value-changed",
             f"Output {head_output.logical_id} of {diff.head.stack_name} changes from "
-            f"{describe(base_output.value)} to {describe(head_output.value)}",
+            f"{describe(masked(base_output.value))} to {describe(masked(head_output.value))}",
             {
                 "stack": diff.head.stack_name,
                 "output": head_output.logical_id,
-                "base": describe(base_output.value, 300),
-                "head": describe(head_output.value, 300),
+                "base": describe(masked(base_output.value), 300),
+                "head": describe(masked(head_output.value), 300),
             },
         )
     )
@@ -365,7 +366,8 @@ def explain_target(diff: StackDiff, target: Target, depth: int = 0) -> list[Caus
             Cause(
                 "property-changed",
                 f"Parameter {target.logical_id} default changes from "
-                f"{describe(p_base.default if p_base else None)} to {describe(p_head.default)}",
+                f"{describe(masked(p_base.default, no_echo=p_base.no_echo) if p_base else None)} to "
+                f"{describe(masked(p_head.default, no_echo=p_head.no_echo))}",
                 {"stack": diff.head.stack_name, "parameter": target.logical_id},
             )
         ]
@@ -439,6 +441,7 @@ def _explain_resource(diff: StackDiff, change: ResourceChange, depth: int) -> li
 def _property_cause(diff: StackDiff, change: ResourceChange, prop: PropertyChange) -> Cause:
     resource = change.resource
     dotted = ".".join(str(p) for p in prop.path)
+    shown_base, shown_head = masked(prop.base, prop.path), masked(prop.head, prop.path)
     asset = _asset_in(prop.head, diff.head.assets)
     details: dict[str, Json] = {
         "stack": diff.head.stack_name,
@@ -447,8 +450,8 @@ def _property_cause(diff: StackDiff, change: ResourceChange, prop: PropertyChang
         "construct_path": resource.construct_path,
         "property": dotted,
         "create_only": prop.create_only,
-        "base": describe(prop.base, 300),
-        "head": describe(prop.head, 300),
+        "base": describe(shown_base, 300),
+        "head": describe(shown_head, 300),
     }
     if asset is not None:
         base_hash = _first_hash(prop.base)
@@ -473,7 +476,7 @@ def _property_cause(diff: StackDiff, change: ResourceChange, prop: PropertyChang
     verb = {"yes": "a create-only property", "conditional": "a conditionally create-only property"}
     return Cause(
         "property-changed",
-        f"{change.logical_id}.{dotted} changes from {describe(prop.base)} to {describe(prop.head)}"
+        f"{change.logical_id}.{dotted} changes from {describe(shown_base)} to {describe(shown_head)}"
         + (f" ({verb[prop.create_only]})" if prop.create_only in verb else ""),
         details,
     )

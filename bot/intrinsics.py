@@ -183,7 +183,10 @@ def resolve_string(value: Json, scope: Scope, depth: int = 0) -> str:
         if key == "Fn::Select" and isinstance(arg, list) and len(arg) == 2:
             index, items = arg
             if isinstance(items, list):
-                i = int(resolve_string(index, scope, depth + 1))
+                try:
+                    i = int(resolve_string(index, scope, depth + 1))
+                except ValueError:
+                    raise Unresolvable("Fn::Select index is not a number") from None
                 if 0 <= i < len(items):
                     return resolve_string(items[i], scope, depth + 1)
         raise Unresolvable(f"{key} cannot be resolved offline")

@@ -27,9 +27,9 @@ class Environment:
     region: str
 
     @classmethod
-    def parse(cls, text: str | None) -> Environment:
+    def parse(cls, text: object) -> Environment:
         """Parse ``aws://ACCOUNT/REGION``; anything else is environment-agnostic."""
-        if text and text.startswith("aws://"):
+        if isinstance(text, str) and text.startswith("aws://"):
             parts = text[len("aws://") :].split("/")
             if len(parts) == 2 and parts[0] and parts[1]:
                 return cls(parts[0], parts[1])

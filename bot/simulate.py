@@ -314,7 +314,11 @@ def _resolve(state: State, spec: StackSpec) -> dict[str, str]:
 def deployed_state(version: AppVersion) -> dict[str, Deployed]:
     """The state after the whole version was deployed in order (a consistent start)."""
     state: dict[str, Deployed] = {}
-    for wave in waves(version, version.stacks):
+    try:
+        order = waves(version, version.stacks)
+    except SelectionError:  # a dependency cycle: it is deployed all the same; reads resolve below
+        order = [sorted(version.stacks)]
+    for wave in order:
         before = dict(state)
         for stack_id in wave:
             spec = version.stacks[stack_id]

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.analysis import analyze, build_context
 from bot.assembly import load_assembly
@@ -14,6 +15,9 @@ from bot.pipelines import find_deploy_sites
 from bot.remedy import attach_plans
 from bot.render import json_report, markdown, sarif, text
 from bot.source import code_locations
+
+if TYPE_CHECKING:
+    from bot.aws import LiveOptions
 
 RENDERERS = {
     "text": text.render,
@@ -42,17 +46,49 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default="blocker",
         help="exit 1 when a finding of this severity or worse exists (default: blocker)",
     )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="also read the AWS account of each stack environment (read-only): deployed exports, "
+        "importers outside the app, deployed templates (see README, Live mode)",
+    )
+    parser.add_argument(
+        "--change-sets",
+        action="store_true",
+        help="with --live: create, read and delete (never execute) a change set per producer whose "
+        "export changes, to confirm replacements",
+    )
+    parser.add_argument("--aws-profile", metavar="NAME", help="with --live: the AWS profile to use")
+    parser.add_argument("--aws-endpoint-url", metavar="URL", help=argparse.SUPPRESS)  # a local emulator (tests)
     parser.set_defaults(handler=main)
 
 
-def run_analysis(base: Path, head: Path, source: Path | None = None, repo: Path | None = None) -> AnalysisResult:
-    """Load both assemblies, analyze, attach checked plans. Raises AssemblyError on bad input."""
+def run_analysis(
+    base: Path, head: Path, source: Path | None = None, repo: Path | None = None, live: LiveOptions | None = None
+) -> AnalysisResult:
+    """Load both assemblies, analyze, attach checked plans. Raises AssemblyError on bad input.
+
+    With ``live``, what is deployed corrects and completes the result; AWS failures
+    become notes, never errors.
+    """
     base_assembly, head_assembly = load_assembly(base), load_assembly(head)
     context = build_context(base_assembly, head_assembly)
     result = analyze(base_assembly, head_assembly, context)
+    if live is not None:
+        from bot import aws
+        from bot.live import apply_live, context_for
+
+        factory = live.factory or aws.client_factory(live.profile, endpoint_url=live.endpoint_url)
+        facts = aws.gather(context, factory, change_sets=live.change_sets)
+        result = apply_live(result, context, facts)
+        context = context_for(result, context)
     code = code_locations(result, source) if source else {}
     root = repo or source
     sites = find_deploy_sites(root) if root else []
+    if live is not None:
+        from bot.live import plan_findings
+
+        return plan_findings(result, context, code=code, sites=sites)
     return attach_plans(result, context, code=code, sites=sites)
 
 
@@ -65,7 +101,19 @@ def exit_code(result: AnalysisResult, fail_on: str) -> int:
 
 def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    result = run_analysis(args.base, args.head, args.source, args.repo)
+    live = None
+    if args.live:
+        from bot.aws import LiveOptions
+
+        live = LiveOptions(profile=args.aws_profile, change_sets=args.change_sets, endpoint_url=args.aws_endpoint_url)
+    elif args.change_sets or args.aws_profile:
+        raise ValueError("--change-sets and --aws-profile need --live")
+    result = run_analysis(args.base, args.head, args.source, args.repo, live)
+    if live is not None:
+        from bot.live import problems
+
+        for line in problems(result):
+            print(f"cdk-export-guard: {line}", file=sys.stderr)
     report = RENDERERS[args.format](result)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

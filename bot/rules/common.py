@@ -48,6 +48,12 @@ RULE_DOCS: Mapping[str, tuple[Severity, str]] = {
         "The pull request adds a reference to a value that does not exist yet: the "
         "producer must deploy before the consumer.",
     ),
+    "export-in-use-outside-app": (
+        Severity.BLOCKER,
+        "Live mode: an export the pull request changes or removes is imported by stacks "
+        "outside this app (ListImports); no deploy of this app can change it until they "
+        "stop importing it.",
+    ),
 }
 
 

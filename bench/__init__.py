@@ -1,0 +1,1 @@
+"""Benchmarks: generated large cloud assemblies (``bench.generate``) and the runner (``bench.run``)."""

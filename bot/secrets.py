@@ -1,0 +1,57 @@
+"""Keep secrets out of reports: values are masked before any cause or message holds them.
+
+A template can carry secrets in plain sight (an environment variable named
+`API_KEY`, a literal password, a `NoEcho` parameter's default). Reports go to PR
+comments many people read, so a value is shown only when neither its property path
+nor its content looks secret. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.model import Json
+
+MASK = "****"
+
+_SECRET_NAME = re.compile(
+    r"(?i)(pass(word|wd|phrase)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|"
+    r"auth|signing[_-]?key|client[_-]?secret|connection[_-]?string|dsn)"
+)
+_SECRET_VALUE = re.compile(
+    r"(AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key id
+    r"|gh[pousr]_[A-Za-z0-9]{30,}"  # GitHub tokens
+    r"|github_pat_[A-Za-z0-9_]{30,}"
+    r"|xox[abprs]-[A-Za-z0-9-]{10,}"  # Slack
+    r"|sk_(live|test)_[A-Za-z0-9]{16,}"  # Stripe
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"  # JWT
+    r"|(?i:(password|secret|token)\s*[=:]\s*\S{6,})"
+)
+
+
+def secret_path(path: Iterable[str | int]) -> bool:
+    """Whether a property path names a secret (``Environment.Variables.DB_PASSWORD``)."""
+    return any(isinstance(p, str) and _SECRET_NAME.search(p) for p in path)
+
+
+def secret_value(value: Json) -> bool:
+    """Whether a value (or anything inside it) looks like a credential."""
+    if isinstance(value, str):
+        return bool(_SECRET_VALUE.search(value))
+    if isinstance(value, dict):
+        # Intrinsics ({"Ref": ...}, dynamic references) are not secrets themselves.
+        return any(secret_value(v) for v in value.values())
+    if isinstance(value, list):
+        return any(secret_value(v) for v in value)
+    return False
+
+
+def masked(value: Json, path: Iterable[str | int] = (), *, no_echo: bool = False) -> Json:
+    """The value, or a mask when its path, its content or a NoEcho flag says it is secret."""
+    if value is None:
+        return None
+    if no_echo or secret_path(path) or secret_value(value):
+        return MASK
+    return value
