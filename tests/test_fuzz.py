@@ -58,7 +58,8 @@ FILES = sorted(p.relative_to(HEAD) for p in HEAD.rglob("*.json"))
 hostile_strings = st.sampled_from(["", "../../etc/passwd", "/abs", "x" * 5000, "<img src=x>", "@everyone",
                                    "${AWS::StackName}", "aws://1/r", "55.0.0", "999.0.0", "\x00\u202e", "Fn::GetAtt"])
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), hostile_strings, st.text(max_size=20)),
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), hostile_strings,
+              st.text(max_size=20)),
     lambda children: st.one_of(st.lists(children, max_size=4),
                                st.dictionaries(st.one_of(hostile_strings, st.sampled_from(
                                    ["Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::Sub", "Fn::Join", "Type", "Properties",
