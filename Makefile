@@ -24,8 +24,11 @@ demo: setup
 	$(PY) -m bot synth --app-dir examples/app --out $(EXAMPLE_OUT)/head -c variant=head
 	$(PY) -m bot analyze --base $(EXAMPLE_OUT)/base --head $(EXAMPLE_OUT)/head --source examples/app --fail-on never
 
-# pytest exits 5 when it collects nothing; say so plainly instead of failing opaquely.
+# Lint and types first (seconds), then the suite. pytest exits 5 when it collects
+# nothing; say so plainly instead of failing opaquely.
 test: setup
+	$(PY) -m ruff check bot tests scripts bench
+	$(PY) -m mypy
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 

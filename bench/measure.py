@@ -1,7 +1,7 @@
 """Measurements on one pair of assemblies; each runs in a fresh process when called as a module.
 
     python -m bench.measure time BASE HEAD [--repeats 3] [--no-gc-what-if]
-    python -m bench.measure memory BASE HEAD
+    python -m bench.measure memory BASE HEAD        # peak RSS growth (VmHWM)
     python -m bench.measure tracemalloc BASE HEAD
     python -m bench.measure profile BASE HEAD [--top 30]
 
@@ -109,7 +109,18 @@ def disk(folders: list[Path]) -> dict[str, int]:
     return {"files": files, "bytes": total, "bytes_read": read}
 
 
-def _maxrss_bytes() -> int:
+def _peak_rss() -> int:
+    """This process's peak resident set size, in bytes.
+
+    Linux: ``VmHWM`` from /proc/self/status (its own address space; ``ru_maxrss`` would
+    carry over the parent's peak across fork+exec). Elsewhere: ``ru_maxrss``.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 
@@ -137,10 +148,10 @@ def measure_time(base: Path, head: Path, repeats: int, gc_what_if: bool) -> dict
 
 def measure_memory(base: Path, head: Path) -> dict[str, Any]:
     gc.collect()
-    before = _maxrss_bytes()
+    before = _peak_rss()
     result, phases = analysis(base, head)
-    after = _maxrss_bytes()
-    return {"maxrss_before": before, "maxrss_after": after, "maxrss_delta": after - before,
+    after = _peak_rss()
+    return {"rss_peak_before": before, "rss_peak_after": after, "rss_peak_delta": after - before,
             "seconds": phases["total"], **summary(result)}
 
 

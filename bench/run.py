@@ -12,7 +12,7 @@ cross-stack references by default), it measures
 - the analysis against ``cdk diff --app HEAD --template BASE_TEMPLATE --exclusively STACK``
   with the pinned CDK CLI, once per changed stack, all of them (offline: no AWS
   credentials are passed to it);
-- peak memory (``ru_maxrss`` growth in a fresh process, and the ``tracemalloc`` peak)
+- peak memory (growth of the peak RSS in a fresh process, and the ``tracemalloc`` peak)
   against the assemblies' size on disk;
 - scaling: the analysis at 1x, 4x and 16x a base size (stacks and references grow
   together, resources per stack stay), and the ratio between steps (linear: ~4x).
@@ -67,7 +67,7 @@ QUICK_SCALING = Size(10, 50, 100)
 
 
 def _child(what: str, base: Path, head: Path, *extra: str, timeout: float) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter (clean heap, its own ru_maxrss)."""
+    """Run one measurement in a fresh interpreter (clean heap, its own peak RSS)."""
     command = [sys.executable, "-m", "bench.measure", what, str(base), str(head), *extra]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         log("peak memory (fresh processes)")
         memory = _child("memory", base, head, timeout=args.timeout)
-        out["memory"] = {k: v for k, v in memory.items() if k.startswith("maxrss")}
+        out["memory"] = {k: v for k, v in memory.items() if k.startswith("rss_peak")}
         out["findings"] = {"total": memory["findings"], "by_rule": memory["rules"]}
         changed = memory["changed_stacks"]
         out["changed_stacks"] = [c["stack"] for c in changed]
@@ -208,8 +208,8 @@ def verdicts(out: dict[str, Any]) -> list[dict[str, Any]]:
     rows = [
         {"target": f"analysis <= {TARGET_FLOOR:g}x the JSON floor (all JSON files)",
          "ratio": analysis / out["floor_all"]["seconds"], "limit": TARGET_FLOOR, "better": "lower"},
-        {"target": f"peak memory (ru_maxrss growth) <= {TARGET_MEMORY:g}x the size on disk",
-         "ratio": out["memory"]["maxrss_delta"] / disk, "limit": TARGET_MEMORY, "better": "lower"},
+        {"target": f"peak memory (peak RSS growth) <= {TARGET_MEMORY:g}x the size on disk",
+         "ratio": out["memory"]["rss_peak_delta"] / disk, "limit": TARGET_MEMORY, "better": "lower"},
         {"target": f"peak memory (tracemalloc) <= {TARGET_MEMORY:g}x the size on disk",
          "ratio": out["tracemalloc"]["peak"] / disk, "limit": TARGET_MEMORY, "better": "lower"},
     ]
@@ -289,9 +289,9 @@ def report(out: dict[str, Any]) -> str:
     else:
         row("cdk diff loop", "skipped", diff["skipped"])
     memory = out["memory"]
-    row("peak memory: ru_maxrss growth, fresh process", _mb(memory["maxrss_delta"]),
-        f"/ on disk {_mb(disk['bytes'])} = {memory['maxrss_delta'] / disk['bytes']:.2f}x "
-        f"(/ read {memory['maxrss_delta'] / disk['bytes_read']:.2f}x)")
+    row("peak memory: peak RSS growth, fresh process", _mb(memory["rss_peak_delta"]),
+        f"/ on disk {_mb(disk['bytes'])} = {memory['rss_peak_delta'] / disk['bytes']:.2f}x "
+        f"(/ read {memory['rss_peak_delta'] / disk['bytes_read']:.2f}x)")
     trace = out["tracemalloc"]
     row("peak memory: tracemalloc peak", _mb(trace["peak"]),
         f"/ on disk = {trace['peak'] / disk['bytes']:.2f}x (/ read {trace['peak'] / disk['bytes_read']:.2f}x)")
