@@ -235,6 +235,7 @@ def _load_stack(
     assets.update(_legacy_assets(spec.get("metadata")))
     key = StackKey(prefix + artifact_id)
     display = _str_or_none(spec.get("displayName")) or artifact_id
+    template = _with_construct_paths(reader, template, spec, folder)
     stack = _stack_from_template(
         reader,
         template,
@@ -250,6 +251,45 @@ def _load_stack(
         depth=0,
     )
     return stack
+
+
+def _with_construct_paths(reader: _Reader, template: dict[str, Any], spec: Mapping[str, Any],
+                          folder: Path) -> dict[str, Any]:
+    """Fill in `aws:cdk:path` from the stack's metadata when the template lacks it.
+
+    Apps synthesized with `--no-path-metadata` keep construct paths only in the
+    manifest's inline `metadata` or the `additionalMetadataFile` (which also holds
+    stack traces, so it is read only when needed).
+    """
+    resources = _dict(template.get("Resources"))
+    missing = [lid for lid, r in resources.items()
+               if isinstance(r, dict) and not _str_or_none(_dict(r.get("Metadata")).get("aws:cdk:path"))]
+    if not missing:
+        return template
+    metadata = dict(_dict(spec.get("metadata")))
+    extra = _str_or_none(spec.get("additionalMetadataFile"))
+    if extra:
+        try:
+            metadata.update(_dict(reader.json(reader.path(extra, folder), "metadata file")))
+        except AssemblyError as exc:
+            reader.problems.append(f"construct paths unavailable: {exc}")
+    paths = {}
+    for path, entries in metadata.items():
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or entry.get("type") != "aws:cdk:logicalId":
+                continue
+            logical_id = entry.get("data")
+            if isinstance(logical_id, str):
+                paths[logical_id] = path.lstrip("/")
+    if not paths:
+        return template
+    filled = dict(resources)
+    for logical_id in missing:
+        if logical_id in paths:
+            resource = dict(filled[logical_id])
+            resource["Metadata"] = {**_dict(resource.get("Metadata")), "aws:cdk:path": paths[logical_id]}
+            filled[logical_id] = resource
+    return {**template, "Resources": filled}
 
 
 def _stack_from_template(

@@ -132,3 +132,18 @@ def test_deeply_nested_json_is_an_error_not_a_crash(tmp_path: Path) -> None:
     (directory / "S.template.json").write_text("[" * 100000 + "]" * 100000)
     with pytest.raises(AssemblyError, match="nested too deeply|not a JSON object"):
         load_assembly(directory)
+
+
+def test_construct_paths_come_from_the_metadata_file_without_path_metadata(tmp_path: Path) -> None:
+    app = simple_app()
+    for resource in app.stacks["Producer"].template["Resources"].values():
+        resource.pop("Metadata")
+    directory = app.write(tmp_path)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["artifacts"]["Producer"]["additionalMetadataFile"] = "Producer.metadata.json"
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    (directory / "Producer.metadata.json").write_text(json.dumps({
+        "/Producer/Queue/Resource": [{"type": "aws:cdk:logicalId", "data": "Q"}],
+        "/Producer": [{"type": "aws:cdk:creationStack", "data": ["..."]}],
+    }))
+    assert load_assembly(directory).stacks["Producer"].resources["Q"].construct_path == "Producer/Queue/Resource"

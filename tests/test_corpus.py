@@ -50,3 +50,10 @@ def test_every_transition_matches_the_reviewed_expectations(base: str, head: str
         (f.rule, f.export) for f in result.findings if f.severity is Severity.BLOCKER
     )
     assert actual == sorted((b["rule"], b["export"]) for b in expected["blockers"]), subject
+
+
+@pytest.mark.parametrize(("base", "head", "subject"), transitions(), ids=[f"{b}..{h}" for b, h, _ in transitions()])
+def test_every_finding_on_the_corpus_has_a_verified_plan(base: str, head: str, subject: str) -> None:
+    result = attach_plans(analyze(load_assembly(ECOM / base), load_assembly(ECOM / head)))
+    for finding in result.findings:
+        assert finding.remediation is not None and finding.remediation.verified, (finding.rule, finding.export)

@@ -41,7 +41,7 @@ from pathlib import Path
 import jinja2
 
 from bot import __version__
-from bot.model import AnalysisResult, Finding, Severity
+from bot.model import AnalysisResult, Finding, PipelineEdit, Severity
 from bot.render import escape
 
 MARKER = "<!-- cdk-export-guard -->"
@@ -187,9 +187,16 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
         mlabel=escape.mermaid_label,
         short=escape.short_hash,
         plural=_plural,
+        diff_lines=_diff_lines,
     )
     env.globals.update(cfn_errors=cloudformation_errors, count_of=_plural)
     return env
+
+
+def _diff_lines(edit: PipelineEdit) -> str:
+    """A pipeline edit as unified-diff body lines (every old line `-`, every new line `+`)."""
+    return "\n".join([*("-" + line for line in edit.before.split("\n")),
+                      *("+" + line for line in edit.after.split("\n"))])
 
 
 def _plural(count: int, noun: str) -> str:
