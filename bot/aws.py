@@ -168,7 +168,7 @@ def _translate(environment: Environment, operation: str, client: Client | None =
             ) from None
         if code in _THROTTLED:
             raise AwsError(
-                f"{where}: throttled by AWS, still after {_attempts(client)} attempts with backoff; "
+                f"{where}: throttled by AWS, still after {_retries(client)} retries with backoff; "
                 "try again later"
             ) from None
         if code in _BAD_CREDENTIALS:
@@ -199,7 +199,7 @@ def _translate(environment: Environment, operation: str, client: Client | None =
             fatal=True,
         ) from None
     except ReadTimeoutError as exc:
-        raise AwsError(f"{where}: timed out after {_attempts(client)} attempts ({exc})") from None
+        raise AwsError(f"{where}: timed out, still after {_retries(client)} retries ({exc})") from None
     except ResponseParserError as exc:
         first = str(exc).split("\n")[0][:200]
         raise AwsError(f"{where}: the endpoint sent a response botocore cannot read ({first})") from None
@@ -214,12 +214,15 @@ def _service(client: Client | None) -> str:
         return "cloudformation"
 
 
-def _attempts(client: Client | None) -> int:
+def _retries(client: Client | None) -> int:
+    """Retries after the first attempt (botocore's ``max_attempts`` counts retries, not calls)."""
     try:
         retries = client.meta.config.retries or {}  # type: ignore[union-attr]
     except AttributeError:
         return MAX_ATTEMPTS
-    return int(retries.get("max_attempts") or retries.get("total_max_attempts") or MAX_ATTEMPTS)
+    if "total_max_attempts" in retries:
+        return int(retries["total_max_attempts"]) - 1
+    return int(retries.get("max_attempts", MAX_ATTEMPTS))
 
 
 def _error_code(exc: ClientError) -> str:
@@ -305,7 +308,7 @@ def read_environment(factory: ClientFactory, environment: Environment, stacks: I
             "checks skipped for this environment (use --aws-profile with credentials for that account)",
         ))
     if environment.account == UNKNOWN_ACCOUNT:
-        problems.append(f"{environment}: no account in the assembly; the credentials' account {account} is read")
+        problems.append(f"{environment}: no account in the assembly; assuming the credentials' account {account}")
     client = factory("cloudformation", environment.region)
     exports: dict[str, str] | None = None
     exporters: dict[str, str] = {}
@@ -429,7 +432,6 @@ def read_replacements(
     environment = facts.environment
     if facts.account is None:
         return facts
-    client = factory("cloudformation", environment.region)
     replacements = dict(facts.replacements)
     computed = list(facts.change_sets)
     problems = list(facts.problems)
@@ -447,6 +449,7 @@ def read_replacements(
             )
             continue
         try:
+            client = factory("cloudformation", environment.region)
             verdicts = _change_set(client, environment, stack, compact, deployed, problems,
                                    timeout=timeout, poll=poll, sleep=sleep, clock=clock,
                                    name=f"{CHANGE_SET_PREFIX}{token()}")

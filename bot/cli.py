@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.assembly import AssemblyError
-from bot.commands import action, analyze, publish, synth
+from bot.commands import action, analyze, merge, publish, synth
 from bot.synth import SynthError
 
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_parser(subparsers)
     action.add_parser(subparsers)
     publish.add_parser(subparsers)
+    merge.add_parser(subparsers)
     return parser
 
 

@@ -110,8 +110,7 @@ def changed_exports(context: Context) -> tuple[ExportChange, ...]:
     removed from its base producer.
     """
     out: list[ExportChange] = []
-    for (environment, name), published in sorted(context.base_graph.exports.items(), key=lambda kv: (
-            kv[0][0], kv[0][1])):
+    for (environment, name), published in sorted(context.base_graph.exports.items(), key=lambda item: item[0]):
         if name.startswith("<unresolved"):
             continue
         diff = context.diff_of_base(published.stack)

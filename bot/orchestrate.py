@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.analysis import analyze, build_context
 from bot.assembly import AssemblyError, load_assembly
@@ -23,6 +24,9 @@ from bot.render import json_report, markdown, sarif
 from bot.render import status as status_bodies
 from bot.source import code_locations
 from bot.synth import SynthError, synthesize
+
+if TYPE_CHECKING:
+    from bot.aws import LiveOptions
 
 Log = Callable[[str], None]
 
@@ -38,6 +42,7 @@ class Side:
 @dataclass(frozen=True)
 class SynthOptions:
     cdk_diff: bool = False  # attach `cdk diff` of each changed stack
+    live: LiveOptions | None = None  # also check the AWS account
     app_command: str | None = None
     install_command: str | None = None
     timeout_seconds: float = 900.0
@@ -75,6 +80,35 @@ class AppOutcome:
         return body
 
 
+def run_analysis(
+    base: Path, head: Path, source: Path | None = None, repo: Path | None = None, live: LiveOptions | None = None
+) -> AnalysisResult:
+    """Load both assemblies, analyze, attach checked plans. Raises AssemblyError on bad input.
+
+    With ``live``, what is deployed corrects and completes the result; AWS failures
+    become notes, never errors.
+    """
+    base_assembly, head_assembly = load_assembly(base), load_assembly(head)
+    context = build_context(base_assembly, head_assembly)
+    result = analyze(base_assembly, head_assembly, context)
+    if live is not None:
+        from bot import aws
+        from bot.live import apply_live, context_for
+
+        factory = live.factory or aws.client_factory(live.profile, endpoint_url=live.endpoint_url)
+        facts = aws.gather(context, factory, change_sets=live.change_sets)
+        result = apply_live(result, context, facts)
+        context = context_for(result, context)
+    code = code_locations(result, source) if source else {}
+    root = repo or source
+    sites = find_deploy_sites(root) if root else []
+    if live is not None:
+        from bot.live import plan_findings
+
+        return plan_findings(result, context, code=code, sites=sites)
+    return attach_plans(result, context, code=code, sites=sites)
+
+
 def slug(app_directory: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", app_directory.strip("/")).strip("-") or "root"
 
@@ -87,12 +121,7 @@ def run_app(app_directory: str, base: Side, head: Side, work_dir: Path, options:
     try:
         base_dir, head_dir = _assemblies(base, head, out, options, log)
         log(f"[{app_directory}] analyzing {base_dir} -> {head_dir}")
-        base_assembly, head_assembly = load_assembly(base_dir), load_assembly(head_dir)
-        context = build_context(base_assembly, head_assembly)
-        analyzed = analyze(base_assembly, head_assembly, context)
-        code = code_locations(analyzed, head.app_dir) if head.app_dir else {}
-        sites = find_deploy_sites(repo) if repo else []
-        result = attach_plans(analyzed, context, code=code, sites=sites)
+        result = run_analysis(base_dir, head_dir, source=head.app_dir, repo=repo, live=options.live)
         diffs = tuple((d.stack, d.text) for d in changed_stack_diffs(result, base_dir, head_dir)) \
             if options.cdk_diff else ()
     except SynthError as exc:

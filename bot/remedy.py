@@ -116,7 +116,8 @@ class _Planner:
         self.context = context
         self.code = code
         self.sites = sites
-        self.base = versions.base_version(context)
+        self.versions = versions.Versions(context)
+        self.base = self.versions.base
         self.initial = deployed_state(self.base)
         self.library = context.head.cdk_library_version or context.base.cdk_library_version
         self.stacks: dict[StackKey, Stack] = {s.key: s for s in context.base.all_stacks()}
@@ -137,7 +138,7 @@ class _Planner:
             )
 
     def _plan(self, finding: Finding) -> Plan:
-        head = versions.head_version(self.context, focus=finding)
+        head = self.versions.head(finding)
         producer = self._selector(finding.producer_key) if finding.producer_key else None
         consumers = sorted({self._selector(k) for k in finding.consumer_keys})
         if finding.rule == "import-missing-export" and finding.severity is not Severity.BLOCKER:

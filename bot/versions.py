@@ -1,6 +1,6 @@
 """App versions for the simulator, built from the analyzed assemblies. Pure.
 
-``base_version`` is what is deployed; ``head_version`` is the pull request, optionally
+``Versions.base`` is what is deployed; ``Versions.head`` is the pull request, optionally
 focused on one finding (every other export keeps its base value and presence, so a
 plan is judged on the problem it is meant to fix). The transforms build the
 intermediate versions a plan asks people to write (a consumer moved to a weak
@@ -13,10 +13,11 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from bot.analysis import Context
 from bot.changes import property_value_change
-from bot.model import Assembly, Finding, ReferenceKind, Stack, StackKey, ValueChange
+from bot.model import Assembly, Finding, Output, ReferenceKind, Stack, StackKey, ValueChange
 from bot.references import ReferenceGraph
 from bot.simulate import AppVersion, StackSpec
 
@@ -24,58 +25,119 @@ BASE = "base"
 HEAD = "head"
 
 
-def base_version(context: Context) -> AppVersion:
-    return _version(context.base, context.base_graph, BASE, lambda *_: BASE)
+class Versions:
+    """Base and head of one analysis as simulator versions, computed once.
 
+    Per finding, the focused head is derived from a shared skeleton (every value at
+    its base token, exports other findings remove restored, imports of names nobody
+    exports dropped) by touching only the stacks that publish the finding's subject:
+    planning stays linear in the size of the app.
+    """
 
-def head_version(context: Context, focus: Finding | None = None) -> AppVersion:
-    """Head as the simulator sees it; with ``focus``, only that finding's value moves."""
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self._head_base_key = {h: b for b, h in context.head_key_of.items()}
+        self._ssm_sources = {(p.stack, p.name): p.source for p in context.head_graph.ssm_parameters.values()}
+        every = context.head.all_stacks()
+        by_key = {s.key: s for s in every}
+        self._members: dict[StackKey, list[Stack]] = {}
+        for stack in every:
+            self._members.setdefault(_top_key(context.head, stack, by_key), []).append(stack)
+        self.base = _version(context.base, context.base_graph, BASE, lambda *_: BASE)
+        skeleton = _version(context.head, context.head_graph, HEAD, lambda *_: BASE)
+        self._removed = self._removed_exports(skeleton)
+        self.skeleton = _neutralize(skeleton, self._removed)
 
-    def token(kind: str, stack: Stack, name: str) -> str:
-        if focus is not None and not _is_subject(focus, kind, stack, name):
-            return BASE
-        return HEAD if _changes(context, kind, stack, name) else BASE
+    def head(self, focus: Finding | None = None) -> AppVersion:
+        """Head as the simulator sees it; with ``focus``, only that finding's value moves."""
+        if focus is None:
+            return _version(self.context.head, self.context.head_graph, HEAD, self._token)
+        specs = dict(self.skeleton.stacks)
+        if focus.export and focus.export in self._removed:
+            spec_id, _ = self._removed[focus.export]
+            exports = {k: v for k, v in specs[spec_id].exports.items() if k != focus.export}
+            specs[spec_id] = replace(specs[spec_id], exports=exports)
+        producer = self._head_stack(focus.producer_key)
+        if producer is not None:
+            spec = specs.get(producer.hierarchical_id)
+            if spec is not None:
+                members = self._members.get(producer.key, [producer])
+                specs[producer.hierarchical_id] = self._flip(spec, producer, members, focus)
+        return replace(self.skeleton, stacks=specs)
 
-    version = _version(context.head, context.head_graph, HEAD, token)
-    return _neutralize_others(context, version, focus) if focus is not None else version
+    def _flip(self, spec: StackSpec, top: Stack, members: list[Stack], focus: Finding) -> StackSpec:
+        exports = dict(spec.exports)
+        for member in members:
+            for output in member.outputs.values():
+                name = output.export_name
+                if name and name == focus.export and name in exports:
+                    exports[name] = f"{name}@{self._token('export', member, name)}"
+        outputs = dict(spec.outputs)
+        if focus.output in outputs:
+            outputs[focus.output] = f"{top.stack_name}.{focus.output}@{self._token('output', top, focus.output)}"
+        writes = dict(spec.ssm_writes)
+        if focus.output in writes:
+            writer = next((m for m in members if (m.key, focus.output) in self._ssm_sources), top)
+            writes[focus.output] = f"{focus.output}@{self._token('ssm', writer, focus.output)}"
+        return replace(spec, exports=exports, outputs=outputs, ssm_writes=writes)
 
+    def _head_stack(self, key: StackKey | None) -> Stack | None:
+        if key is None:
+            return None
+        stack = self.context.head_stacks.get(key)
+        while stack is not None and stack.parent is not None:
+            stack = self.context.head_stacks.get(stack.parent)
+        return stack
 
-def _is_subject(focus: Finding, kind: str, stack: Stack, name: str) -> bool:
-    if focus.producer_key is not None and stack.key != focus.producer_key and stack.parent != focus.producer_key:
-        return False
-    return name in (focus.export, focus.output)
+    def _removed_exports(self, head: AppVersion) -> dict[str, tuple[str, str]]:
+        """Exports of base that head no longer has: name -> (head spec id to restore on, base token)."""
+        head_exports = {e for spec in head.stacks.values() for e in spec.exports}
+        id_by_name = {spec.name: spec_id for spec_id, spec in head.stacks.items()}
+        removed = {}
+        for spec in self.base.stacks.values():
+            target = id_by_name.get(spec.name)
+            for export, token in spec.exports.items():
+                if target is not None and export not in head_exports:
+                    removed[export] = (target, token)
+        return removed
 
+    def _token(self, kind: str, stack: Stack, name: str) -> str:
+        return HEAD if self._changes(kind, stack, name) else BASE
 
-def _changes(context: Context, kind: str, stack: Stack, name: str) -> bool:
-    """Whether a published value of a head stack differs from its base value."""
-    base_key = next((b for b, h in context.head_key_of.items() if h == stack.key), None)
-    diff = context.diffs.get(stack.key)
-    if base_key is None or diff is None:
-        return True  # a new stack publishes new values
-    if kind == "ssm":
-        resource = next(
-            (lid for lid, r in stack.resources.items() if r.type == "AWS::SSM::Parameter"
-             and _ssm_name(context.head_graph, stack.key, lid) == name),
-            None,
-        )
-        if resource is None:
+    def _changes(self, kind: str, stack: Stack, name: str) -> bool:
+        """Whether a published value of a head stack differs from its base value."""
+        diff = self.context.diffs.get(stack.key)
+        if self._head_base_key.get(stack.key) is None or diff is None:
+            return True  # a new stack publishes new values
+        if kind == "ssm":
+            resource = self._ssm_sources.get((stack.key, name))
+            if resource is None:
+                return True
+            return property_value_change(diff, resource, "Value")[0] is not ValueChange.SAME
+        head_output = _output(diff.head, kind, name)
+        base_output = _output(diff.base, kind, name)
+        if head_output is None or base_output is None:
             return True
-        return property_value_change(diff, resource, "Value")[0] is not ValueChange.SAME
-    head_output = _output(diff.head, kind, name)
-    base_output = _output(diff.base, kind, name)
-    if head_output is None or base_output is None:
-        return True
-    return diff.output_change(base_output, head_output).change is not ValueChange.SAME
+        return diff.output_change(base_output, head_output).change is not ValueChange.SAME
 
 
-def _output(stack: Stack, kind: str, name: str):  # type: ignore[no-untyped-def]
+def _neutralize(version: AppVersion, removed: dict[str, tuple[str, str]]) -> AppVersion:
+    """Restore removed exports; drop imports of names nobody exports (other findings' problems)."""
+    specs = dict(version.stacks)
+    for export, (spec_id, token) in removed.items():
+        specs[spec_id] = replace(specs[spec_id], exports={**specs[spec_id].exports, export: token})
+    exported = {e for spec in specs.values() for e in spec.exports}
+    for spec_id, spec in specs.items():
+        imports = frozenset(i for i in spec.imports if i in exported)
+        if imports != spec.imports:
+            specs[spec_id] = replace(spec, imports=imports)
+    return replace(version, stacks=specs)
+
+
+def _output(stack: Stack, kind: str, name: str) -> Output | None:
     if kind == "export":
         return next((o for o in stack.outputs.values() if o.export_name == name), None)
     return stack.outputs.get(name)
-
-
-def _ssm_name(graph: ReferenceGraph, key: StackKey, logical_id: str) -> str | None:
-    return next((p.name for p in graph.ssm_parameters.values() if p.stack == key and p.source == logical_id), None)
 
 
 def _version(
@@ -85,10 +147,18 @@ def _version(
     token: Callable[[str, Stack, str], str],
 ) -> AppVersion:
     ids = {s.key: s.hierarchical_id for s in assembly.stacks.values()}
-    top_of = {s.key: _top(assembly, s) for s in assembly.all_stacks()}
+    every = assembly.all_stacks()
+    by_key = {s.key: s for s in every}
+    top_of = {s.key: _top_key(assembly, s, by_key) for s in every}
+    members: dict[StackKey, list[Stack]] = {}
+    for s in every:
+        members.setdefault(top_of[s.key], []).append(s)
+    writes: dict[StackKey, list[tuple[str, Stack]]] = {}
+    for p in graph.ssm_parameters.values():
+        if p.stack in by_key:
+            writes.setdefault(top_of[p.stack], []).append((p.name, by_key[p.stack]))
     specs: dict[str, StackSpec] = {}
     for stack in assembly.stacks.values():
-        members = [s for s in assembly.all_stacks() if top_of[s.key] == stack.key]
         specs[stack.hierarchical_id] = StackSpec(
             id=stack.hierarchical_id,
             name=stack.stack_name,
@@ -96,40 +166,34 @@ def _version(
             dependencies=frozenset(ids[d] for d in stack.dependencies if d in ids),
             exports={
                 o.export_name: f"{o.export_name}@{token('export', s, o.export_name)}"
-                for s in members for o in s.outputs.values() if o.export_name
+                for s in members.get(stack.key, []) for o in s.outputs.values() if o.export_name
             },
             outputs={
                 o.logical_id: f"{stack.stack_name}.{o.logical_id}@{token('output', stack, o.logical_id)}"
                 for o in stack.outputs.values()
             },
-            ssm_writes={
-                p.name: f"{p.name}@{token('ssm', assembly_stack(assembly, p.stack), p.name)}"
-                for p in graph.ssm_parameters.values() if top_of.get(p.stack) == stack.key
-            },
+            ssm_writes={name: f"{name}@{token('ssm', writer, name)}" for name, writer in writes.get(stack.key, [])},
         )
-    by_key = {s.key: s for s in assembly.all_stacks()}
+    reads: dict[str, dict[str, set[Any]]] = {}
     for ref in graph.references:
-        consumer_id = ids[top_of[ref.consumer]]
-        spec = specs[consumer_id]
+        entry = reads.setdefault(ids[top_of[ref.consumer]], {"imports": set(), "weak": set(), "ssm": set()})
         if ref.kind is ReferenceKind.STRONG:
-            spec = replace(spec, imports=spec.imports | {ref.name})
+            entry["imports"].add(ref.name)
         elif ref.kind is ReferenceKind.WEAK and ref.producer is not None and ref.output:
-            producer = by_key[ref.producer]
-            spec = replace(spec, weak_reads=spec.weak_reads | {(producer.stack_name, ref.output)})
+            entry["weak"].add((by_key[ref.producer].stack_name, ref.output))
         elif ref.kind is ReferenceKind.SSM:
-            spec = replace(spec, ssm_reads=spec.ssm_reads | {ref.name})
-        specs[consumer_id] = spec
+            entry["ssm"].add(ref.name)
+    for consumer_id, entry in reads.items():
+        specs[consumer_id] = replace(specs[consumer_id], imports=frozenset(entry["imports"]),
+                                     weak_reads=frozenset(entry["weak"]), ssm_reads=frozenset(entry["ssm"]))
     return AppVersion(label, specs)
 
 
-def assembly_stack(assembly: Assembly, key: StackKey) -> Stack:
-    return next(s for s in assembly.all_stacks() if s.key == key)
-
-
-def _top(assembly: Assembly, stack: Stack) -> StackKey:
-    by_key = {s.key: s for s in assembly.all_stacks()}
+def _top_key(assembly: Assembly, stack: Stack, by_key: dict[StackKey, Stack] | None = None) -> StackKey:
+    """The top-level stack a (nested) stack deploys with."""
     while stack.parent is not None:
-        stack = by_key[stack.parent]
+        parent = (by_key or {}).get(stack.parent) or next(s for s in assembly.all_stacks() if s.key == stack.parent)
+        stack = parent
     return stack.key
 
 
@@ -141,26 +205,6 @@ def _template_hash(stack: Stack) -> str:
         "nested": {k: _template_hash(s) for k, s in stack.nested.items()},
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-def _neutralize_others(context: Context, version: AppVersion, focus: Finding) -> AppVersion:
-    """Restore exports other findings remove; drop imports of names nobody exports."""
-    specs = dict(version.stacks)
-    head_exports = {e for spec in specs.values() for e in spec.exports}
-    id_by_name = {spec.name: spec_id for spec_id, spec in specs.items()}
-    for spec in base_version(context).stacks.values():
-        target = id_by_name.get(spec.name)
-        restored = {
-            e: t for e, t in spec.exports.items() if e not in head_exports and e != focus.export
-        }
-        if target is not None and restored:
-            specs[target] = replace(specs[target], exports={**specs[target].exports, **restored})
-    exported = {e for spec in specs.values() for e in spec.exports}
-    for spec_id, spec in specs.items():
-        imports = frozenset(i for i in spec.imports if i in exported or i == focus.export)
-        if imports != spec.imports:
-            specs[spec_id] = replace(spec, imports=imports)
-    return replace(version, stacks=specs)
 
 
 # --- the versions a plan asks people to write --------------------------------------

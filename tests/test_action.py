@@ -296,3 +296,22 @@ def test_publish_subcommand_posts_a_report_file(
         monkeypatch.setenv(key, value)
     assert main(["publish", "--report", str(report)]) == 1
     assert "Cannot update export" in gh.comments(PR)[0].body
+
+
+def test_live_without_reachable_aws_still_posts_the_offline_result(
+    tmp_path: Path, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    env = environment(tmp_path, gh, pull_request_event(tmp_path), live="true",
+                      **assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "live"))
+    env["CDK_EXPORT_GUARD_AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{closed}"
+    assert run(env, policy=FAST) == 1
+    assert "Cannot update export" in gh.comments(PR)[0].body
+    assert "live check incomplete" in capsys.readouterr().err

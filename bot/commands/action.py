@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Literal
 
 from bot.action_config import ConfigError, Event, Inputs, load_payload, read_event, read_inputs
+from bot.aws import LiveOptions
 from bot.checkout import CheckoutError, add_base_worktree, remove_worktree
 from bot.github import Annotation, GitHubClient, GitHubError, RetryPolicy
+from bot.live import problems as live_problems
 from bot.model import AnalysisResult, Severity
 from bot.orchestrate import AppOutcome, Side, SynthOptions, run_app, write_reports
 from bot.render import status as status_bodies
@@ -88,6 +90,9 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
     })
     for outcome in outcomes:
         print(_one_line(outcome), file=sys.stderr)
+        if inputs.live and outcome.result is not None:
+            for line in live_problems(outcome.result):
+                print(f"::warning::cdk-export-guard: {line}", file=sys.stderr)
     return 1 if conclusion == "failure" else 0
 
 
@@ -99,6 +104,9 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, report_dir: P
     work = Path(tempfile.mkdtemp(prefix="cdk-export-guard-", dir=env.get("RUNNER_TEMP") or None))
     options = SynthOptions(
         cdk_diff=inputs.cdk_diff,
+        # Credentials come from the job (e.g. aws-actions/configure-aws-credentials with OIDC).
+        # CDK_EXPORT_GUARD_AWS_ENDPOINT_URL points at an emulator (LocalStack, moto) instead.
+        live=LiveOptions(endpoint_url=env.get("CDK_EXPORT_GUARD_AWS_ENDPOINT_URL") or None) if inputs.live else None,
         app_command=inputs.synth_command,
         install_command=inputs.install_command,
         timeout_seconds=inputs.synth_timeout_seconds,

@@ -6,18 +6,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.analysis import analyze, build_context
-from bot.assembly import load_assembly
 from bot.model import AnalysisResult, Severity
-from bot.pipelines import find_deploy_sites
-from bot.remedy import attach_plans
+from bot.orchestrate import run_analysis
 from bot.render import json_report, markdown, sarif, text
-from bot.source import code_locations
-
-if TYPE_CHECKING:
-    from bot.aws import LiveOptions
 
 RENDERERS = {
     "text": text.render,
@@ -61,35 +53,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--aws-profile", metavar="NAME", help="with --live: the AWS profile to use")
     parser.add_argument("--aws-endpoint-url", metavar="URL", help=argparse.SUPPRESS)  # a local emulator (tests)
     parser.set_defaults(handler=main)
-
-
-def run_analysis(
-    base: Path, head: Path, source: Path | None = None, repo: Path | None = None, live: LiveOptions | None = None
-) -> AnalysisResult:
-    """Load both assemblies, analyze, attach checked plans. Raises AssemblyError on bad input.
-
-    With ``live``, what is deployed corrects and completes the result; AWS failures
-    become notes, never errors.
-    """
-    base_assembly, head_assembly = load_assembly(base), load_assembly(head)
-    context = build_context(base_assembly, head_assembly)
-    result = analyze(base_assembly, head_assembly, context)
-    if live is not None:
-        from bot import aws
-        from bot.live import apply_live, context_for
-
-        factory = live.factory or aws.client_factory(live.profile, endpoint_url=live.endpoint_url)
-        facts = aws.gather(context, factory, change_sets=live.change_sets)
-        result = apply_live(result, context, facts)
-        context = context_for(result, context)
-    code = code_locations(result, source) if source else {}
-    root = repo or source
-    sites = find_deploy_sites(root) if root else []
-    if live is not None:
-        from bot.live import plan_findings
-
-        return plan_findings(result, context, code=code, sites=sites)
-    return attach_plans(result, context, code=code, sites=sites)
 
 
 def exit_code(result: AnalysisResult, fail_on: str) -> int:

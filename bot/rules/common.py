@@ -50,9 +50,9 @@ RULE_DOCS: Mapping[str, tuple[Severity, str]] = {
     ),
     "export-in-use-outside-app": (
         Severity.BLOCKER,
-        "Live mode: an export the pull request changes or removes is imported by stacks "
-        "outside this app (ListImports); no deploy of this app can change it until they "
-        "stop importing it.",
+        "An export the pull request changes or removes is imported by stacks outside this "
+        "app (live mode, ListImports): no deploy of this app can change it until they stop "
+        "importing it.",
     ),
 }
 
