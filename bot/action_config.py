@@ -42,6 +42,7 @@ class Inputs:
     parallel_synth: bool
     publish: bool
     report_dir: str | None  # publish these reports instead of analyzing
+    cache_dir: str | None  # synthesized base assemblies kept between runs (with actions/cache)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         parallel_synth=_bool(get("parallel-synth", "true"), "parallel-synth"),
         publish=_bool(get("publish", "true"), "publish"),
         report_dir=get("report-dir") or None,
+        cache_dir=get("cache-dir") or None,
     )
 
 

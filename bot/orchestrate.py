@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import synth_cache
 from bot.analysis import analyze, build_context
 from bot.assembly import AssemblyError, load_assembly
 from bot.cdk_diff import changed_stack_diffs
@@ -37,12 +38,14 @@ class Side:
 
     assembly: Path | None = None
     app_dir: Path | None = None
+    commit: str | None = None  # with SynthOptions.cache_dir: reuse an earlier synth of this commit
 
 
 @dataclass(frozen=True)
 class SynthOptions:
     cdk_diff: bool = False  # attach `cdk diff` of each changed stack
     live: LiveOptions | None = None  # also check the AWS account
+    cache_dir: Path | None = None  # keeps synthesized base assemblies between runs
     app_command: str | None = None
     install_command: str | None = None
     timeout_seconds: float = 900.0
@@ -150,6 +153,14 @@ def _assemblies(base: Side, head: Side, out: Path, options: SynthOptions, log: L
 
 def _synth(name: str, side: Side, out: Path, options: SynthOptions, log: Log) -> Path:
     assert side.app_dir is not None
+    key = None
+    if options.cache_dir is not None and side.commit:
+        key = synth_cache.cache_key(side.commit, side.app_dir, app_command=options.app_command,
+                                    install_command=options.install_command)
+        cached = synth_cache.lookup(options.cache_dir, key)
+        if cached is not None:
+            log(f"[{name}] reusing the synth of {side.commit[:12]} from the cache")
+            return cached
     if options.install_command:
         _install(name, side.app_dir, options, log)
     log(f"[{name}] cdk synth in {side.app_dir} ...")
@@ -159,6 +170,8 @@ def _synth(name: str, side: Side, out: Path, options: SynthOptions, log: Log) ->
     except SynthError as exc:
         raise SynthError(f"synth of {name} failed: {exc}", exc.log_tail) from None
     log(f"[{name}] synthesized in {result.duration_seconds:.1f}s")
+    if key is not None and options.cache_dir is not None:
+        return synth_cache.store(options.cache_dir, key, out / name)
     return out / name
 
 

@@ -233,8 +233,13 @@ def test_hostile_uploaded_report_is_refused_not_posted(tmp_path: Path, gh: FakeG
 
 
 @pytest.mark.synth
-def test_real_synth_of_base_worktree_and_head(tmp_path: Path, gh: FakeGitHub) -> None:
-    """A git repository whose PR changes a layer: base comes from a worktree, both synthesized."""
+def test_real_synth_of_base_worktree_and_head(
+    tmp_path: Path, gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A git repository whose PR changes a layer: base comes from a worktree, both synthesized.
+
+    A second run with a cache folder reuses the base synth instead of running it again.
+    """
     repo = tmp_path / "repo"
     shutil.copytree(APPS_DIR / "layer_cross_stack", repo / "infra", ignore=shutil.ignore_patterns("cdk.out"))
 
@@ -259,12 +264,17 @@ def test_real_synth_of_base_worktree_and_head(tmp_path: Path, gh: FakeGitHub) ->
     payload = {"number": 8, "pull_request": {"number": 8, "head": {"sha": head_sha}, "base": {"sha": base_sha}}}
     event = tmp_path / "event.json"
     event.write_text(json.dumps(payload))
-    env = environment(tmp_path, gh, event, app_directory="infra")
+    env = environment(tmp_path, gh, event, app_directory="infra", cache_dir=str(tmp_path / "cache"))
     env["GITHUB_WORKSPACE"] = str(repo)
     assert run(env, policy=FAST) == 1
     (comment,) = gh.comments(8)
     assert "Compute:ExportsOutputRefStrandsLayer61506D6089516553" in comment.body
     assert git("worktree", "list").count("\n") == 0  # the base worktree was removed
+    assert "reusing the synth" not in capsys.readouterr().err
+    assert run(env, policy=FAST) == 1
+    err = capsys.readouterr().err
+    assert f"[base] reusing the synth of {base_sha[:12]} from the cache" in err
+    assert "[base] cdk synth" not in err and "[head] cdk synth" in err
 
 
 @pytest.mark.synth

@@ -104,6 +104,7 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, report_dir: P
     work = Path(tempfile.mkdtemp(prefix="cdk-export-guard-", dir=env.get("RUNNER_TEMP") or None))
     options = SynthOptions(
         cdk_diff=inputs.cdk_diff,
+        cache_dir=Path(inputs.cache_dir) if inputs.cache_dir else None,
         # Credentials come from the job (e.g. aws-actions/configure-aws-credentials with OIDC).
         # CDK_EXPORT_GUARD_AWS_ENDPOINT_URL points at an emulator (LocalStack, moto) instead.
         live=LiveOptions(endpoint_url=env.get("CDK_EXPORT_GUARD_AWS_ENDPOINT_URL") or None) if inputs.live else None,
@@ -113,6 +114,7 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, report_dir: P
         parallel=inputs.parallel_synth,
     )
     worktree: Path | None = None
+    base_commit: str | None = None
     try:
         if inputs.base_assembly is None:
             if not event.base_ref:
@@ -120,13 +122,13 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, report_dir: P
                 return [AppOutcome(d, None, reason) for d in inputs.app_directories]
             worktree = work / "base-checkout"
             try:
-                add_base_worktree(workspace, event.base_ref, worktree)
+                base_commit = add_base_worktree(workspace, event.base_ref, worktree)
             except CheckoutError as exc:
                 return [AppOutcome(d, None, str(exc)) for d in inputs.app_directories]
         outcomes = []
         for directory in inputs.app_directories:
             base = Side(assembly=Path(inputs.base_assembly)) if inputs.base_assembly else \
-                Side(app_dir=(worktree or workspace) / directory)
+                Side(app_dir=(worktree or workspace) / directory, commit=base_commit)
             head = Side(assembly=Path(inputs.head_assembly)) if inputs.head_assembly else \
                 Side(app_dir=workspace / directory)
             outcomes.append(run_app(directory, base, head, work, options,
