@@ -555,7 +555,8 @@ class _Builder:
             layer = self._layer(stack, template, path)
             output = f"{stack.artifact_id}{name}{layer[:-8]}{_h8(path, layer)}Ref"
             template["Outputs"][output] = {"Value": {"Ref": layer}}
-            stack.exportables.append(Exportable(resource_id, f"Outputs.{output}", "nested-layer", f"{name}{layer[:-8]}"))
+            label = f"{name}{layer[:-8]}"
+            stack.exportables.append(Exportable(resource_id, f"Outputs.{output}", "nested-layer", label))
         self._function(stack, template, path)
         stack.nested[resource_id] = {"file": file_name, "template": template}
         stack.resources[resource_id] = {
@@ -606,7 +607,8 @@ class _Builder:
                 options = [e for e in producer.exportables if e.kind == "nested-layer"]
                 kind = "strong"
             elif want == "weak-layer":
-                options = [e for e in producer.exportables if e.kind == "layer" and not _strongly_used(self.app, producer, e)]
+                options = [e for e in producer.exportables
+                           if e.kind == "layer" and not _strongly_used(self.app, producer, e)]
                 kind = self.rng.choice(("weak", "ssm"))
             else:
                 options = [e for e in producer.exportables if e.kind in ("queue", "table")]
@@ -624,10 +626,8 @@ class _Builder:
         earlier = self._by_stage[consumer.stage][: consumer.index]
         if not earlier:
             return None, None
-        if self.rng.random() < 0.35:
-            producer = self.rng.choice(earlier[:2])
-        else:
-            producer = self.rng.choice(earlier)
+        # A third of the references read from the two shared stacks: hubs, as in real apps.
+        producer = self.rng.choice(earlier[:2]) if self.rng.random() < 0.35 else self.rng.choice(earlier)
         return consumer, producer
 
     def _random_reference(self) -> None:
@@ -1198,8 +1198,8 @@ def _stack_tree(stack: StackModel) -> dict[str, Any]:
                 children = here.setdefault("children", {})
                 path = "/".join([stack.root, *parts[: depth + 1]])
                 leaf = depth == len(parts) - 1
-                here = children.setdefault(part, _tree_node(part, path, FQN.get(resource["Type"], "constructs.Construct")
-                                                             if leaf else "constructs.Construct"))
+                fqn = FQN.get(resource["Type"], "constructs.Construct") if leaf else "constructs.Construct"
+                here = children.setdefault(part, _tree_node(part, path, fqn))
             here["attributes"] = {"aws:cdk:cloudformation:type": resource["Type"],
                                   "aws:cdk:cloudformation:logicalId": logical_id,
                                   "aws:cdk:cloudformation:props": resource.get("Properties", {})}

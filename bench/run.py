@@ -229,7 +229,8 @@ def verdicts(out: dict[str, Any]) -> list[dict[str, Any]]:
                          "note": f"{after['factor']}x did not finish within {after['timed_out']:.0f}s"})
     for row in rows:
         ratio = row["ratio"]
-        row["pass"] = ratio is not None and (ratio <= row["limit"] if row["better"] == "lower" else ratio >= row["limit"])
+        lower = row["better"] == "lower"
+        row["pass"] = ratio is not None and (ratio <= row["limit"] if lower else ratio >= row["limit"])
     return rows
 
 

@@ -35,8 +35,10 @@ def changed_stack_diffs(result: AnalysisResult, base_dir: Path, head_dir: Path,
         base, head = base_by_name.get(summary.stack_name), head_by_name.get(summary.stack_name)
         if base is None or head is None:
             continue
+        # --exclusively: with a fixed template the CLI compares exactly one stack, and
+        # without it a stack's dependencies are selected too ("Can only select one stack").
         command = [cli, "diff", "--app", str(head_dir), "--template", str(base_dir / base.template_file),
-                   "--no-color", head.hierarchical_id]
+                   "--no-color", "--exclusively", head.hierarchical_id]
         env = {**os.environ, "CDK_DISABLE_VERSION_CHECK": "1", "CI": "true", "NO_COLOR": "1"}
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_seconds, env=env,

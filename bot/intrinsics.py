@@ -110,13 +110,23 @@ def walk_calls(value: Json, function: str, path: tuple[str | int, ...] = ()) -> 
     tuple[tuple[str | int, ...], Json]
 ]:
     """Yield (path, argument) for each call of an intrinsic such as ``Fn::ImportValue``."""
+    for here, _, argument in walk_any_calls(value, frozenset({function}), path):
+        yield here, argument
+
+
+def walk_any_calls(value: Json, functions: frozenset[str], path: tuple[str | int, ...] = ()) -> Iterator[
+    tuple[tuple[str | int, ...], str, Json]
+]:
+    """Yield (path, function, argument) for each call of any of ``functions``, in one pass."""
     stack: list[tuple[Json, tuple[str | int, ...]]] = [(value, path)]
     while stack:
         node, here = stack.pop()
         if isinstance(node, dict):
-            if len(node) == 1 and function in node:
-                yield here, node[function]
-                continue
+            if len(node) == 1:
+                (key, argument), = node.items()
+                if key in functions:
+                    yield here, key, argument
+                    continue
             for k, v in node.items():
                 stack.append((v, (*here, k)))
         elif isinstance(node, list):

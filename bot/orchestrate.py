@@ -7,9 +7,11 @@ with real synth or with prepared assemblies alike.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import gc
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,6 +93,27 @@ def run_analysis(
     With ``live``, what is deployed corrects and completes the result; AWS failures
     become notes, never errors.
     """
+    with _cyclic_gc_paused():
+        return _run_analysis(base, head, source, repo, live)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Decoded templates are millions of acyclic dicts: the cyclic collector only re-scans
+    them over and over while they are built (measured: loading 2.5 s -> 0.9 s at 200
+    stacks). Reference counting still frees everything; cycles wait until the end."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_analysis(
+    base: Path, head: Path, source: Path | None, repo: Path | None, live: LiveOptions | None
+) -> AnalysisResult:
     base_assembly, head_assembly = load_assembly(base), load_assembly(head)
     context = build_context(base_assembly, head_assembly)
     result = analyze(base_assembly, head_assembly, context)

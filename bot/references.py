@@ -19,7 +19,7 @@ from bot.intrinsics import (
     Unresolvable,
     pointer,
     resolve_string,
-    walk_calls,
+    walk_any_calls,
     walk_ssm_dynamic_references,
     walk_targets,
 )
@@ -105,12 +105,32 @@ def build_graph(assembly: Assembly) -> ReferenceGraph:
             ssm.setdefault((stack.environment, name), Published(stack.key, name, logical_id))
 
     by_name = {(s.environment.region, s.stack_name): s for s in stacks if s.parent is None}
+    ssm_environments = {environment for environment, _ in ssm}
     references: list[Reference] = []
     for stack in stacks:
-        references.extend(_strong(stack, exports))
-        references.extend(_weak(stack, by_name))
-        references.extend(_ssm(stack, ssm))
+        calls = _calls(stack)
+        references.extend(_strong(stack, exports, calls.get(IMPORT, [])))
+        references.extend(_weak(stack, by_name, calls.get(GET_STACK_OUTPUT, [])))
+        if stack.environment in ssm_environments:  # no SSM link without a parameter the app writes
+            references.extend(_ssm(stack, ssm))
     return ReferenceGraph(exports, ssm, tuple(references))
+
+
+IMPORT = "Fn::ImportValue"
+GET_STACK_OUTPUT = "Fn::GetStackOutput"
+Call = tuple[str | None, tuple[str | int, ...], Json, str | None]  # resource, path, argument, construct path
+
+
+def _calls(stack: Stack) -> dict[str, list[Call]]:
+    """Every Fn::ImportValue and Fn::GetStackOutput of a stack, in one walk of its template."""
+    found: dict[str, list[Call]] = defaultdict(list)
+    for logical_id, prefix, value, construct_path in _sections(stack):
+        for path, function, argument in walk_any_calls(value, _READS, prefix):
+            found[function].append((logical_id, path, argument, construct_path))
+    return found
+
+
+_READS = frozenset({IMPORT, GET_STACK_OUTPUT})
 
 
 def _sections(stack: Stack) -> Iterable[tuple[str | None, tuple[str | int, ...], Json, str | None]]:
@@ -126,16 +146,15 @@ def _sections(stack: Stack) -> Iterable[tuple[str | None, tuple[str | int, ...],
         yield None, ("Outputs", logical_id, "Value"), output.value, None
 
 
-def _strong(stack: Stack, exports: Mapping[ExportKey, Published]) -> list[Reference]:
+def _strong(stack: Stack, exports: Mapping[ExportKey, Published], calls: list[Call]) -> list[Reference]:
     usages: dict[str, list[Usage]] = defaultdict(list)
     scope = scope_of(stack)
-    for logical_id, prefix, value, construct_path in _sections(stack):
-        for path, argument in walk_calls(value, "Fn::ImportValue", prefix):
-            try:
-                name = resolve_string(argument, scope)
-            except Unresolvable:
-                continue  # an import whose name is only known at deploy time
-            usages[name].append(Usage(stack.stack_name, logical_id, pointer(*path), construct_path))
+    for logical_id, path, argument, construct_path in calls:
+        try:
+            name = resolve_string(argument, scope)
+        except Unresolvable:
+            continue  # an import whose name is only known at deploy time
+        usages[name].append(Usage(stack.stack_name, logical_id, pointer(*path), construct_path))
     refs = []
     for name, sites in usages.items():
         published = exports.get((stack.environment, name))
@@ -156,26 +175,25 @@ def _strong(stack: Stack, exports: Mapping[ExportKey, Published]) -> list[Refere
     return refs
 
 
-def _weak(stack: Stack, by_name: Mapping[tuple[str, str], Stack]) -> list[Reference]:
+def _weak(stack: Stack, by_name: Mapping[tuple[str, str], Stack], calls: list[Call]) -> list[Reference]:
     usages: dict[tuple[str, str, str], list[Usage]] = defaultdict(list)
     scope = scope_of(stack)
-    for logical_id, prefix, value, construct_path in _sections(stack):
-        for path, argument in walk_calls(value, "Fn::GetStackOutput", prefix):
-            if not isinstance(argument, dict):
-                continue
-            try:
-                producer_name = resolve_string(argument.get("StackName"), scope)
-                output_name = resolve_string(argument.get("OutputName"), scope)
-                region = (
-                    resolve_string(argument["Region"], scope)
-                    if "Region" in argument
-                    else stack.environment.region
-                )
-            except Unresolvable:
-                continue
-            usages[(region, producer_name, output_name)].append(
-                Usage(stack.stack_name, logical_id, pointer(*path), construct_path)
+    for logical_id, path, argument, construct_path in calls:
+        if not isinstance(argument, dict):
+            continue
+        try:
+            producer_name = resolve_string(argument.get("StackName"), scope)
+            output_name = resolve_string(argument.get("OutputName"), scope)
+            region = (
+                resolve_string(argument["Region"], scope)
+                if "Region" in argument
+                else stack.environment.region
             )
+        except Unresolvable:
+            continue
+        usages[(region, producer_name, output_name)].append(
+            Usage(stack.stack_name, logical_id, pointer(*path), construct_path)
+        )
     refs = []
     for (region, producer_name, output_name), sites in usages.items():
         producer = by_name.get((region, producer_name))

@@ -86,7 +86,7 @@ def test_three_pushes_create_edit_and_resolve_one_comment(tmp_path: Path, gh: Fa
     assert [c["conclusion"] for c in gh.check_runs] == ["failure"]
     assert outputs(tmp_path)["blockers"] == "1"
     assert outputs(tmp_path)["conclusion"] == "failure"
-    assert Path(outputs(tmp_path)["report-path"]).is_file()
+    assert (tmp_path / outputs(tmp_path)["report-path"]).is_file()
 
     # Second push: different findings (a removal instead) -> the same comment is edited.
     second = assemblies(tmp_path, layer_app("a.zip"), layer_app("a.zip", exported=False), "2")
@@ -155,7 +155,7 @@ def test_posting_failure_still_writes_reports_and_summary(tmp_path: Path, gh: Fa
     pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "p")
     assert run(environment(tmp_path, gh, event, **pair), policy=FAST) == 1
     assert gh.comments(PR) == []
-    assert Path(outputs(tmp_path)["report-path"]).is_file()
+    assert (tmp_path / outputs(tmp_path)["report-path"]).is_file()
     assert "Cannot update export" in (tmp_path / "summary.md").read_text()
 
 
@@ -192,7 +192,7 @@ def test_fork_safe_pair_analyze_without_token_then_publish_on_workflow_run(tmp_p
     env = environment(analyze_dir, gh, pull_request_event(analyze_dir), publish="false", fail_on="never", **pair)
     env["INPUT_GITHUB-TOKEN"] = ""  # the fork's run has no usable token
     assert run(env, policy=FAST) == 0
-    report_dir = Path(outputs(analyze_dir)["report-dir"])
+    report_dir = analyze_dir / outputs(analyze_dir)["report-dir"]
     assert gh.comments(PR) == [] and gh.check_runs == []
 
     # workflow_run payload (GitHub docs shape): fork PRs come with an empty pull_requests list.
@@ -298,7 +298,7 @@ def test_publish_subcommand_posts_a_report_file(
     pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "pub")
     env = environment(analyze_dir, gh, pull_request_event(analyze_dir), publish="false", fail_on="never", **pair)
     run(env, policy=FAST)
-    report = next(Path(outputs(analyze_dir)["report-dir"]).glob("*.report.json"))
+    report = next((analyze_dir / outputs(analyze_dir)["report-dir"]).glob("*.report.json"))
     event = tmp_path / "run.json"
     event.write_text(json.dumps({"workflow_run": {"id": 1, "head_sha": HEAD_SHA, "pull_requests": [{"number": PR}]}}))
     publish_env = environment(tmp_path, gh, event, event="workflow_run")

@@ -29,6 +29,7 @@ from bot.render import status as status_bodies
 from bot.report_loader import ReportError, load_report
 
 PR_FILE = "pull-request.json"
+REPORT_FOLDER = ".cdk-export-guard"
 SUMMARY_LIMIT = 1_000_000  # GitHub's job summary limit is 1 MiB per step
 
 
@@ -58,19 +59,21 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
     except ConfigError as exc:
         print(f"::error::cdk-export-guard: {exc}", file=sys.stderr)
         return 2
-    report_dir = Path(env.get("RUNNER_TEMP") or tempfile.gettempdir()) / "cdk-export-guard"
+    workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
+    # A Docker action shares only the workspace with the job's other steps: reports go there.
+    report_dir = workspace / REPORT_FOLDER
     client = _client(env, inputs, policy)
     if inputs.report_dir:
-        outcomes, pr_number, head_sha = _read_published(Path(inputs.report_dir), event, client)
+        outcomes, pr_number, head_sha = _read_published(workspace / inputs.report_dir, event, client)
     else:
         if client is not None and event.pr_number and event.name == "workflow_dispatch":
             event = _dispatch_shas(client, event)
-        outcomes = _analyze(env, inputs, event, report_dir)
+        outcomes = _analyze(env, inputs, event, workspace)
         pr_number, head_sha = event.pr_number, event.head_sha
         _write_pr_file(report_dir, pr_number, head_sha)
     conclusion = _conclusion(outcomes, inputs.fail_on)
     paths = {o.app_directory: write_reports(o, report_dir) for o in outcomes}
-    bodies = {o.app_directory: o.markdown(Path(inputs.template_dir) if inputs.template_dir else None)
+    bodies = {o.app_directory: o.markdown(workspace / inputs.template_dir if inputs.template_dir else None)
               for o in outcomes}
     _append_summary(env, list(bodies.values()))
     published = Published((), ())
@@ -82,9 +85,9 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
     _set_outputs(env, {
         "blockers": str(sum(o.result.count(Severity.BLOCKER) for o in outcomes if o.result)),
         "warnings": str(sum(o.result.count(Severity.WARNING) for o in outcomes if o.result)),
-        "report-path": str(first.get("json", "")),
-        "sarif-path": str(first.get("sarif", "")),
-        "report-dir": str(report_dir),
+        "report-path": _relative(first.get("json"), workspace),
+        "sarif-path": _relative(first.get("sarif"), workspace),
+        "report-dir": _relative(report_dir, workspace),
         "comment-url": published.comment_urls[0] if published.comment_urls else "",
         "conclusion": conclusion,
     })
@@ -99,12 +102,11 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
 # --- analyze ----------------------------------------------------------------------
 
 
-def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, report_dir: Path) -> list[AppOutcome]:
-    workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
+def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, workspace: Path) -> list[AppOutcome]:
     work = Path(tempfile.mkdtemp(prefix="cdk-export-guard-", dir=env.get("RUNNER_TEMP") or None))
     options = SynthOptions(
         cdk_diff=inputs.cdk_diff,
-        cache_dir=Path(inputs.cache_dir) if inputs.cache_dir else None,
+        cache_dir=workspace / inputs.cache_dir if inputs.cache_dir else None,
         # Credentials come from the job (e.g. aws-actions/configure-aws-credentials with OIDC).
         # CDK_EXPORT_GUARD_AWS_ENDPOINT_URL points at an emulator (LocalStack, moto) instead.
         live=LiveOptions(endpoint_url=env.get("CDK_EXPORT_GUARD_AWS_ENDPOINT_URL") or None) if inputs.live else None,
@@ -127,9 +129,9 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, report_dir: P
                 return [AppOutcome(d, None, str(exc)) for d in inputs.app_directories]
         outcomes = []
         for directory in inputs.app_directories:
-            base = Side(assembly=Path(inputs.base_assembly)) if inputs.base_assembly else \
+            base = Side(assembly=workspace / inputs.base_assembly) if inputs.base_assembly else \
                 Side(app_dir=(worktree or workspace) / directory, commit=base_commit)
-            head = Side(assembly=Path(inputs.head_assembly)) if inputs.head_assembly else \
+            head = Side(assembly=workspace / inputs.head_assembly) if inputs.head_assembly else \
                 Side(app_dir=workspace / directory)
             outcomes.append(run_app(directory, base, head, work, options,
                                     log=lambda line: print(line, file=sys.stderr), repo=workspace))
@@ -284,6 +286,16 @@ def _repo_path(app_directory: str, path: str, *, pipeline: bool) -> str:
 
 
 # --- outputs ------------------------------------------------------------------------
+
+
+def _relative(path: Path | None, workspace: Path) -> str:
+    """Paths as the job's other steps see them: relative to the workspace when inside it."""
+    if path is None:
+        return ""
+    try:
+        return str(path.resolve().relative_to(workspace))
+    except ValueError:
+        return str(path)
 
 
 def _conclusion(outcomes: Sequence[AppOutcome], fail_on: str) -> str:
