@@ -47,6 +47,24 @@ class Limits:
     max_total_bytes: int = 2 * 1024 * 1024 * 1024
     max_nesting: int = 32  # Stage depth and nested-stack depth
 
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> Limits:
+        """Defaults, overridden by CDK_EXPORT_GUARD_MAX_FILE_MB / _MAX_TOTAL_MB / _MAX_NESTING."""
+        def number(name: str, default: int, scale: int = 1) -> int:
+            text = env.get(f"CDK_EXPORT_GUARD_{name}", "").strip()
+            if not text:
+                return default
+            if not text.isdigit() or int(text) <= 0:
+                raise AssemblyError(f"CDK_EXPORT_GUARD_{name} must be a positive whole number, not {text!r}")
+            return int(text) * scale
+
+        mib = 1024 * 1024
+        return cls(
+            max_file_bytes=number("MAX_FILE_MB", cls.max_file_bytes, mib),
+            max_total_bytes=number("MAX_TOTAL_MB", cls.max_total_bytes, mib),
+            max_nesting=number("MAX_NESTING", cls.max_nesting),
+        )
+
 
 @dataclass
 class _Reader:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import gc
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from bot import synth_cache
 from bot.analysis import analyze, build_context
-from bot.assembly import AssemblyError, load_assembly
+from bot.assembly import AssemblyError, Limits, load_assembly
 from bot.cdk_diff import changed_stack_diffs
 from bot.model import AnalysisResult, Severity
 from bot.pipelines import find_deploy_sites
@@ -114,7 +115,8 @@ def _cyclic_gc_paused() -> Iterator[None]:
 def _run_analysis(
     base: Path, head: Path, source: Path | None, repo: Path | None, live: LiveOptions | None
 ) -> AnalysisResult:
-    base_assembly, head_assembly = load_assembly(base), load_assembly(head)
+    limits = Limits.from_environment(os.environ)
+    base_assembly, head_assembly = load_assembly(base, limits), load_assembly(head, limits)
     context = build_context(base_assembly, head_assembly)
     result = analyze(base_assembly, head_assembly, context)
     if live is not None:

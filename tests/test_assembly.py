@@ -147,3 +147,11 @@ def test_construct_paths_come_from_the_metadata_file_without_path_metadata(tmp_p
         "/Producer": [{"type": "aws:cdk:creationStack", "data": ["..."]}],
     }))
     assert load_assembly(directory).stacks["Producer"].resources["Q"].construct_path == "Producer/Queue/Resource"
+
+
+def test_limits_from_the_environment() -> None:
+    limits = Limits.from_environment({"CDK_EXPORT_GUARD_MAX_FILE_MB": "3", "CDK_EXPORT_GUARD_MAX_NESTING": "4"})
+    assert (limits.max_file_bytes, limits.max_nesting) == (3 * 1024 * 1024, 4)
+    assert limits.max_total_bytes == Limits().max_total_bytes
+    with pytest.raises(AssemblyError, match="CDK_EXPORT_GUARD_MAX_FILE_MB must be a positive whole number"):
+        Limits.from_environment({"CDK_EXPORT_GUARD_MAX_FILE_MB": "lots"})
