@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.changes import ADDED, REMOVED, UNCHANGED, UPDATED, StackDiff, diff_stacks
+from bot.gcpause import paused
 from bot.model import (
     AnalysisResult,
     Assembly,
@@ -56,6 +57,7 @@ class Context:
         return seen
 
 
+@paused
 def build_context(base: Assembly, head: Assembly) -> Context:
     """Pair the stacks, diff each pair, and build both reference graphs."""
     head_key_of = _match_stacks(base, head)

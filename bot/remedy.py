@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from bot import versions
 from bot.analysis import Context, build_context
 from bot.deploy_command import DeployCommand, parse_deploy, render_deploy
+from bot.gcpause import paused
 from bot.model import (
     AnalysisResult,
     CodeLocation,
@@ -55,6 +56,7 @@ class Candidate:
     target: AppVersion
 
 
+@paused
 def attach_plans(
     result: AnalysisResult,
     context: Context | None = None,
