@@ -186,6 +186,9 @@ def _propagate(
     nested: Mapping[str, StackDiff],
 ) -> dict[str, ResourceChange]:
     """Push new values through references until every dependent is classified."""
+    changed_parameters = [name for name in head.parameters if _parameter_changed(base, head, name)]
+    if not changed_parameters and not nested and all(c.status == UNCHANGED for c in resources.values()):
+        return resources  # nothing changed, nothing to propagate (most stacks of a PR)
     # Who refers to what, in head: target logical id -> [(resource, path, attribute)].
     referrers: dict[str, list[tuple[str, tuple[str | int, ...], str | None]]] = defaultdict(list)
     for logical_id, resource in head.resources.items():
@@ -196,7 +199,7 @@ def _propagate(
                 referrers[target.logical_id].append((logical_id, target.path, target.attribute))
 
     queue: deque[str] = deque(resources)
-    queue.extend(name for name in head.parameters if _parameter_changed(base, head, name))
+    queue.extend(changed_parameters)
     while queue:
         source = queue.popleft()
         for referrer, path, attribute in referrers.get(source, ()):

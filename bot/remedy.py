@@ -119,8 +119,10 @@ class _Planner:
         self.code = code
         self.sites = sites
         self.versions = versions.Versions(context)
-        self.base = self.versions.base
-        self.initial = deployed_state(self.base)
+        self.full_base = self.versions.base
+        self.full_initial = deployed_state(self.full_base)
+        self.base, self.initial = self.full_base, self.full_initial
+        self._publishers = [_publishers(self.full_base), _publishers(self.versions.skeleton)]
         self.library = context.head.cdk_library_version or context.base.cdk_library_version
         self.stacks: dict[StackKey, Stack] = {s.key: s for s in context.base.all_stacks()}
         self.stacks.update({s.key: s for s in context.head.all_stacks()})
@@ -140,9 +142,14 @@ class _Planner:
             )
 
     def _plan(self, finding: Finding) -> Plan:
-        head = self.versions.head(finding)
         producer = self._selector(finding.producer_key) if finding.producer_key else None
         consumers = sorted({self._selector(k) for k in finding.consumer_keys})
+        # Simulate only the stacks this finding can involve: linear work per finding.
+        scope = self._closure([i for i in [producer, *consumers] if i is not None])
+        head = versions.restrict(self.versions.head(finding), scope)
+        self.base = versions.restrict(self.full_base, scope)
+        names = {spec.name for spec in self.base.stacks.values()} | {spec.name for spec in head.stacks.values()}
+        self.initial = {name: d for name, d in self.full_initial.items() if name in names}
         if finding.rule == "import-missing-export" and finding.severity is not Severity.BLOCKER:
             return self._external(finding)
         assert producer is not None
@@ -158,6 +165,25 @@ class _Planner:
         else:
             candidates = self._ordered(finding, head, producer, consumers)
         return self._choose(candidates)
+
+    def _closure(self, ids: list[str]) -> set[str]:
+        """The stacks a deploy of ``ids`` can touch or needs: upstream dependencies and
+        whatever publishes what they read (hand-named imports declare no dependency)."""
+        seen: set[str] = set()
+        todo = list(ids)
+        while todo:
+            stack_id = todo.pop()
+            if stack_id in seen:
+                continue
+            seen.add(stack_id)
+            for version, publishers in zip((self.full_base, self.versions.skeleton), self._publishers, strict=True):
+                spec = version.stacks.get(stack_id)
+                if spec is None:
+                    continue
+                todo.extend(spec.dependencies)
+                reads = [*spec.imports, *(f"output:{p}" for p, _ in spec.weak_reads), *spec.ssm_reads]
+                todo.extend(publishers[r] for r in reads if r in publishers)
+        return seen
 
     def _choose(self, candidates: list[Candidate]) -> Plan:
         """The first verified candidate, with the other verified ones as alternatives.
@@ -610,6 +636,16 @@ class _Planner:
                 ),
             ),
         )
+
+
+def _publishers(version: AppVersion) -> dict[str, str]:
+    """Who publishes each readable name: exports, stacks' outputs (by stack name), SSM parameters."""
+    index: dict[str, str] = {}
+    for spec_id, spec in version.stacks.items():
+        index.update({e: spec_id for e in spec.exports})
+        index.update({p: spec_id for p in spec.ssm_writes})
+        index[f"output:{spec.name}"] = spec_id
+    return index
 
 
 def _upstream(version: AppVersion, stack_id: str) -> set[str]:
