@@ -65,7 +65,8 @@ def build_context(base: Assembly, head: Assembly) -> Context:
     for base_key, head_key in head_key_of.items():
         if base_key in base.stacks:  # top level; nested ones come with their parent
             _collect(diff_stacks(base.stacks[base_key], head.stacks[head_key]), diffs)
-    return Context(base, head, build_graph(base), build_graph(head), diffs, head_key_of)
+    scans: dict[str, object] = {}  # template walks shared by identical base and head templates
+    return Context(base, head, build_graph(base, scans), build_graph(head, scans), diffs, head_key_of)
 
 
 def analyze(base: Assembly, head: Assembly, context: Context | None = None) -> AnalysisResult:

@@ -8,6 +8,7 @@ manifest must stay inside the assembly folder: fork pull requests control these 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -73,6 +74,7 @@ class _Reader:
     limits: Limits
     total_bytes: int = 0
     problems: list[str] = field(default_factory=list)
+    digests: dict[Path, str] = field(default_factory=dict)  # sha256 of each file read
 
     def path(self, relative: Any, base: Path | None = None) -> Path:
         """Resolve a manifest-given path, refusing anything outside the assembly."""
@@ -108,6 +110,7 @@ class _Reader:
             text = path.read_bytes()
         except OSError as exc:
             raise AssemblyError(f"{what} {display} cannot be read: {exc.strerror}") from None
+        self.digests[path] = hashlib.sha256(text).hexdigest()
         try:
             return _parse(text)
         except RecursionError:
@@ -279,6 +282,7 @@ def _load_stack(
         assets=assets,
         folder=folder,
         depth=0,
+        digest=reader.digests.get(template_path, ""),
     )
     return stack
 
@@ -337,6 +341,7 @@ def _stack_from_template(
     folder: Path,
     depth: int,
     parent: StackKey | None = None,
+    digest: str = "",
 ) -> Stack:
     parameters = _parameters(template.get("Parameters"))
     resources = _resources(template.get("Resources"), template_file)
@@ -360,9 +365,15 @@ def _stack_from_template(
         dependencies=dependencies,
         assets=assets,
         parent=parent,
+        digest=digest,
     )
     nested = _nested_stacks(reader, stack, folder, depth)
-    return replace(stack, nested=nested) if nested else stack
+    if not nested:
+        return stack
+    parts = [digest, *(f"{k}={n.digest}" for k, n in sorted(nested.items()))]
+    combined = hashlib.sha256("|".join(parts).encode()).hexdigest() if all(n.digest for n in nested.values()) \
+        and digest else ""
+    return replace(stack, nested=nested, digest=combined)
 
 
 def stack_with_template(stack: Stack, template: Mapping[str, Any]) -> Stack:
@@ -385,7 +396,8 @@ def stack_with_template(stack: Stack, template: Mapping[str, Any]) -> Stack:
         parameters={name: p.default for name, p in parameters.items()},
     )
     outputs = _outputs(template.get("Outputs"), scope, label)
-    return replace(stack, resources=resources, outputs=outputs, parameters=parameters)
+    # digest "": the template no longer matches any file, so nothing may skip its diff.
+    return replace(stack, resources=resources, outputs=outputs, parameters=parameters, digest="")
 
 
 def _nested_stacks(reader: _Reader, stack: Stack, folder: Path, depth: int) -> dict[str, Stack]:
@@ -422,6 +434,7 @@ def _nested_stacks(reader: _Reader, stack: Stack, folder: Path, depth: int) -> d
             folder=folder,
             depth=depth + 1,
             parent=stack.key,
+            digest=reader.digests.get(path, ""),
         )
     return nested
 

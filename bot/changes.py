@@ -84,6 +84,8 @@ class StackDiff:
 
 def diff_stacks(base: Stack, head: Stack) -> StackDiff:
     """Compare one stack's two templates (and, recursively, its nested stacks)."""
+    if base.digest and base.digest == head.digest:
+        return _identical(base, head)
     nested = {
         logical_id: diff_stacks(base.nested[logical_id], head_child)
         for logical_id, head_child in head.nested.items()
@@ -97,6 +99,20 @@ def diff_stacks(base: Stack, head: Stack) -> StackDiff:
         for logical_id, head_output in head.outputs.items()
         if logical_id in base.outputs
     }
+    return StackDiff(base=base, head=head, resources=resources, outputs=outputs, nested=nested)
+
+
+def _identical(base: Stack, head: Stack) -> StackDiff:
+    """Byte-identical templates (most stacks of a pull request): nothing changes."""
+    resources = {
+        logical_id: ResourceChange(logical_id, UNCHANGED, Impact.NONE, base.resources[logical_id], resource)
+        for logical_id, resource in head.resources.items()
+    }
+    outputs = {
+        logical_id: OutputChange(logical_id, ValueChange.SAME, (), base.outputs[logical_id], output)
+        for logical_id, output in head.outputs.items()
+    }
+    nested = {k: _identical(base.nested[k], child) for k, child in head.nested.items()}
     return StackDiff(base=base, head=head, resources=resources, outputs=outputs, nested=nested)
 
 

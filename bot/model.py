@@ -102,6 +102,9 @@ class Stack:
     # Nested stacks by the logical id of their AWS::CloudFormation::Stack resource.
     nested: Mapping[str, Stack] = field(default_factory=dict)
     parent: StackKey | None = None
+    # sha256 of the template file's bytes (and its nested templates'): equal digests mean
+    # identical templates, so a diff can be skipped. Empty when unknown.
+    digest: str = ""
 
     @property
     def display(self) -> str:

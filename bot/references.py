@@ -11,8 +11,9 @@ parameters and outputs and deploy with their parent: they create no reference he
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from bot.intrinsics import (
     Scope,
@@ -90,7 +91,10 @@ def scope_of(stack: Stack) -> Scope:
     )
 
 
-def build_graph(assembly: Assembly) -> ReferenceGraph:
+def build_graph(assembly: Assembly, scans: dict[str, Any] | None = None) -> ReferenceGraph:
+    """The reference graph; ``scans`` shares template walks between assemblies
+    (keyed by template digest: the head side reuses the base side's for unchanged stacks)."""
+    scans = {} if scans is None else scans
     stacks = assembly.all_stacks()
     exports: dict[ExportKey, Published] = {}
     ssm: dict[ExportKey, Published] = {}
@@ -108,17 +112,30 @@ def build_graph(assembly: Assembly) -> ReferenceGraph:
     ssm_environments = {environment for environment, _ in ssm}
     references: list[Reference] = []
     for stack in stacks:
-        calls = _calls(stack)
+        calls = _cached(scans, "calls", stack, _calls)
         references.extend(_strong(stack, exports, calls.get(IMPORT, [])))
         references.extend(_weak(stack, by_name, calls.get(GET_STACK_OUTPUT, [])))
         if stack.environment in ssm_environments:  # no SSM link without a parameter the app writes
-            references.extend(_ssm(stack, ssm))
+            references.extend(_ssm(stack, ssm, _cached(scans, "ssm", stack, _ssm_scan)))
     return ReferenceGraph(exports, ssm, tuple(references))
 
 
 IMPORT = "Fn::ImportValue"
 GET_STACK_OUTPUT = "Fn::GetStackOutput"
 Call = tuple[str | None, tuple[str | int, ...], Json, str | None]  # resource, path, argument, construct path
+
+
+T = TypeVar("T")
+
+
+def _cached(scans: dict[str, Any], kind: str, stack: Stack, scan: Callable[[Stack], T]) -> T:
+    if not stack.digest:
+        return scan(stack)
+    key = f"{kind}:{stack.digest}"
+    if key not in scans:
+        scans[key] = scan(stack)
+    result: T = scans[key]
+    return result
 
 
 def _calls(stack: Stack) -> dict[str, list[Call]]:
@@ -222,21 +239,31 @@ def _ssm_parameters_written(stack: Stack) -> Iterable[tuple[str, str]]:
             continue
 
 
-def _ssm(stack: Stack, written: Mapping[ExportKey, Published]) -> list[Reference]:
-    usages: dict[str, list[Usage]] = defaultdict(list)
-    ssm_parameters = {
-        name: str(p.default)
-        for name, p in stack.parameters.items()
+SsmRead = tuple[str | None, tuple[str | int, ...], str, bool, str | None]  # resource, path, name, dynamic?, construct
+
+
+def _ssm_scan(stack: Stack) -> list[SsmRead]:
+    """Refs to SSM-typed parameters (by the parameter's logical id) and `{{resolve:ssm:}}` names."""
+    typed = {
+        name for name, p in stack.parameters.items()
         if p.type.startswith("AWS::SSM::Parameter::Value<") and isinstance(p.default, str)
     }
+    found: list[SsmRead] = []
     for logical_id, prefix, value, construct_path in _sections(stack):
-        for target in walk_targets(value, prefix):
-            if target.attribute is None and target.logical_id in ssm_parameters:
-                usages[ssm_parameters[target.logical_id]].append(
-                    Usage(stack.stack_name, logical_id, pointer(*target.path), construct_path)
-                )
+        if typed:
+            for target in walk_targets(value, prefix):
+                if target.attribute is None and target.logical_id in typed:
+                    found.append((logical_id, target.path, target.logical_id, False, construct_path))
         for path, name in walk_ssm_dynamic_references(value, prefix):
-            usages[name].append(Usage(stack.stack_name, logical_id, pointer(*path), construct_path))
+            found.append((logical_id, path, name, True, construct_path))
+    return found
+
+
+def _ssm(stack: Stack, written: Mapping[ExportKey, Published], scan: list[SsmRead]) -> list[Reference]:
+    usages: dict[str, list[Usage]] = defaultdict(list)
+    for logical_id, path, name, dynamic, construct_path in scan:
+        parameter = name if dynamic else str(stack.parameters[name].default)
+        usages[parameter].append(Usage(stack.stack_name, logical_id, pointer(*path), construct_path))
     refs = []
     for name, sites in usages.items():
         published = written.get((stack.environment, name))
