@@ -69,6 +69,7 @@ def build_context(base: Assembly, head: Assembly) -> Context:
     return Context(base, head, build_graph(base, scans), build_graph(head, scans), diffs, head_key_of)
 
 
+@paused
 def analyze(base: Assembly, head: Assembly, context: Context | None = None) -> AnalysisResult:
     """Find every cross-stack reference that head breaks or leaves stale."""
     from bot.rules import ALL_RULES
