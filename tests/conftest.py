@@ -11,6 +11,9 @@ from tests.synth_cache import APPS_DIR, synth_cached
 
 __all__ = ["APPS_DIR"]
 
+# The moto server fixture (`moto_url`) for the AWS tests.
+pytest_plugins = ["tests.aws_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def synth_app() -> Callable[[str, str], Path]:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto.server import ThreadedMotoServer
 
 from bot import aws, cli, live
 from bot.analysis import Context, analyze, build_context
@@ -21,6 +19,7 @@ from bot.assembly import load_assembly, stack_with_template
 from bot.commands.analyze import run_analysis
 from bot.model import AnalysisResult, Environment, Finding, Severity
 from bot.render import json_report, markdown, sarif, text
+from tests.aws_fixtures import isolate_credentials
 from tests.builders import AppBuilder, StackBuilder, import_value, ref
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -31,26 +30,9 @@ QUEUE_EXPORT = "Producer:ExportsOutputRefQueue"
 LAYER_EXPORT = "Producer:ExportsOutputRefLayer"
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture(autouse=True)
 def fake_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_DEFAULT_REGION", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    isolate_credentials(monkeypatch, tmp_path)
     monkeypatch.setattr(aws, "MAX_ATTEMPTS", 1)  # moto answers ListImports with a 500: do not retry it
 
 
