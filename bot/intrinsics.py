@@ -106,14 +106,6 @@ def _sub_parts(arg: Json) -> tuple[Json, Mapping[str, Json]]:
     return None, {}
 
 
-def walk_calls(value: Json, function: str, path: tuple[str | int, ...] = ()) -> Iterator[
-    tuple[tuple[str | int, ...], Json]
-]:
-    """Yield (path, argument) for each call of an intrinsic such as ``Fn::ImportValue``."""
-    for here, _, argument in walk_any_calls(value, frozenset({function}), path):
-        yield here, argument
-
-
 def walk_any_calls(value: Json, functions: frozenset[str], path: tuple[str | int, ...] = ()) -> Iterator[
     tuple[tuple[str | int, ...], str, Json]
 ]:

@@ -44,7 +44,7 @@ from bot.remedy import attach_plans, deploy_command
 
 if TYPE_CHECKING:  # the I/O edge defines the facts; importing it here would pull in boto3
     from bot.aws import LiveFacts
-    from bot.pipelines import DeploySite
+    from bot.deploy_sites import DeploySite
 
 OUTSIDE_RULE = "export-in-use-outside-app"
 NOTE_PREFIX = "live: "

@@ -18,9 +18,7 @@ import ast
 import bisect
 import io
 import json
-import os
 import re
-import stat
 import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,7 +28,8 @@ from pathlib import Path, PurePosixPath
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; types-PyYAML does
 
 from bot.deploy_command import DeployCommand, find_deploys
-from bot.model import PipelineEdit
+from bot.deploy_sites import DeploySite, Quoting
+from bot.files import read_text, repo_files
 
 GITHUB_WORKFLOW = "github-workflow"
 BUILDSPEC = "buildspec"
@@ -39,56 +38,9 @@ MAKEFILE = "makefile"
 PACKAGE_JSON = "package-json"
 SHELL = "shell"
 
-SKIP_DIRS = frozenset(
-    {
-        ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "cdk.out", "build", "dist",
-        "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-        ".hypothesis", ".eggs", ".cdk.staging", "coverage", "target",
-    }
-)  # fmt: skip
 _SOURCE_SUFFIXES = (".py", ".ts", ".mts", ".cts", ".js", ".mjs", ".cjs")
 _BUILDSPEC = re.compile(r"buildspec[^/]*\.ya?ml", re.IGNORECASE)
 _MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
-
-
-class EditError(ValueError):
-    """A deploy site cannot be rewritten in place; the message says why, in one line."""
-
-
-@dataclass(frozen=True)
-class Quoting:
-    """How the command text is encoded at its site.
-
-    ``kind``: ``none`` (shell text as is), ``yaml-plain``, ``yaml-single``,
-    ``yaml-double``, ``json``, ``python`` or ``js``; ``quote`` is the literal's
-    delimiter (``'``, ``\"\"\"``, a backquote); ``raw`` marks a Python ``r''`` literal.
-    """
-
-    kind: str = "none"
-    quote: str = ""
-    raw: bool = False
-
-
-@dataclass(frozen=True)
-class DeploySite:
-    """One ``cdk deploy`` found in a repository file.
-
-    ``line``/``column`` is where the command starts (1-based line, 0-based column);
-    ``end_line``/``end_column`` is just past its last character. ``source`` holds the
-    file lines ``line..end_line``; it is empty when the command could not be mapped
-    to exact columns (then it cannot be edited in place).
-    """
-
-    path: str  # repo-relative, posix
-    line: int
-    text: str  # the full source line `line`
-    command: DeployCommand
-    origin: str
-    column: int = 0
-    end_line: int = 0
-    end_column: int = 0
-    source: tuple[str, ...] = ()
-    quoting: Quoting = Quoting()
 
 
 @dataclass(frozen=True)
@@ -104,62 +56,6 @@ class _Chunk:
     where: tuple[int, ...] | None
     quoting: Quoting
     anchor: int
-
-
-# --- files --------------------------------------------------------------------------
-
-
-def repo_files(
-    root: Path,
-    accept: Callable[[PurePosixPath], bool],
-    *,
-    max_files: int,
-    skip_dirs: frozenset[str] = SKIP_DIRS,
-) -> Iterator[tuple[str, Path]]:
-    """(posix path relative to root, path to read) of accepted files, sorted, capped.
-
-    Symlinked directories are not entered; a symlinked file is read only when its
-    target lies inside ``root``.
-    """
-    top = root.resolve()
-    seen = 0
-    for folder, dirs, files in os.walk(top, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in skip_dirs)
-        here = Path(folder)
-        for name in sorted(files):
-            relative = PurePosixPath((here / name).relative_to(top).as_posix())
-            if not accept(relative):
-                continue
-            path = here / name
-            if path.is_symlink():
-                try:
-                    path = path.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    continue
-                if not path.is_relative_to(top):
-                    continue
-            seen += 1
-            if seen > max_files:
-                return
-            yield relative.as_posix(), path
-
-
-def read_text(path: Path, max_bytes: int) -> str | None:
-    """A regular UTF-8 text file's content; None when big, binary, undecodable or unreadable."""
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
-            return None
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError:
-        return None
-    if len(data) > max_bytes or b"\0" in data:
-        return None
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        return None
 
 
 def _origin(relative: PurePosixPath, siblings: Callable[[str], bool]) -> str | None:
@@ -579,62 +475,3 @@ def _is_value(text: str, quote: int) -> bool:
     while i >= 0 and text[i] in " \t\r\n":
         i -= 1
     return i >= 0 and text[i] == ":"
-
-
-# --- edits ----------------------------------------------------------------------------
-
-
-def propose_edit(site: DeploySite, new_command: str) -> PipelineEdit:
-    """The site's line(s) with its deploy command replaced by ``new_command``.
-
-    Indentation, the rest of the line and the enclosing literal are kept; the new
-    command is escaped for that literal. Raises EditError when that is impossible.
-    """
-    if not site.source:
-        raise EditError(f"{site.path}:{site.line}: the command's exact position is unknown")
-    first, last = site.source[0], site.source[-1]
-    replacement = _encode(new_command, site.quoting, site)
-    after = first[: site.column] + replacement + last[site.end_column :]
-    return PipelineEdit(site.path, site.line, "\n".join(site.source), after)
-
-
-def _encode(command: str, quoting: Quoting, site: DeploySite) -> str:
-    where = f"{site.path}:{site.line}"
-    if "\n" in command or "\r" in command:
-        raise EditError(f"{where}: the new command must be one line")
-    kind, quote = quoting.kind, quoting.quote
-    if kind == "none":
-        return command
-    if kind == "yaml-plain":
-        if re.search(r":(\s|$)|\s#", command) or command[:1] in "!&*[]{}|>'\"%@`#,?:-":
-            raise EditError(f"{where}: the new command is not a valid plain YAML scalar")
-        return command
-    if kind == "yaml-single":
-        return command.replace("'", "''")
-    if kind in ("yaml-double", "json"):
-        return json.dumps(command, ensure_ascii=False)[1:-1]
-    if kind == "python" and quoting.raw:
-        if quote[0] in command or command.endswith("\\"):
-            raise EditError(f"{where}: the new command cannot be written in a raw {quote} string")
-        return command
-    escaped = command.replace("\\", "\\\\").replace(quote[0], "\\" + quote[0])
-    if kind == "js" and quote == "`":
-        escaped = escaped.replace("${", "\\${")
-    return escaped
-
-
-def unified_diff(edit: PipelineEdit) -> str:
-    """A one-hunk unified diff of the edit, without context lines (``git apply`` reads it)."""
-    before, after = edit.before.split("\n"), edit.after.split("\n")
-
-    def span(count: int) -> str:
-        return f"{edit.line}" if count == 1 else f"{edit.line},{count}"
-
-    lines = [
-        f"--- a/{edit.path}",
-        f"+++ b/{edit.path}",
-        f"@@ -{span(len(before))} +{span(len(after))} @@",
-        *(f"-{line}" for line in before),
-        *(f"+{line}" for line in after),
-    ]
-    return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from bot import versions
 from bot.analysis import Context, build_context
 from bot.deploy_command import DeployCommand, parse_deploy, render_deploy
+from bot.deploy_sites import DeploySite, EditError, propose_edit
 from bot.gcpause import paused
 from bot.model import (
     AnalysisResult,
@@ -31,7 +32,6 @@ from bot.model import (
     StackKey,
     Step,
 )
-from bot.pipelines import DeploySite, EditError, propose_edit
 from bot.simulate import (
     AppVersion,
     Invocation,
@@ -42,6 +42,7 @@ from bot.simulate import (
     differences,
     run,
     select,
+    upstream,
     widest_wave,
 )
 
@@ -567,7 +568,7 @@ class _Planner:
         )
         first = self._command(head, [producer], exclusively=True)
         then = self._command(head, consumers, exclusively=True, force=weak)
-        declared = all(head.stacks[producer].id in _upstream(head, c) for c in consumers)
+        declared = all(head.stacks[producer].id in upstream(head, [c]) for c in consumers)
         reason = (
             "" if declared else
             f"{_names(consumers)} do{'es' if len(consumers) == 1 else ''} not depend on {producer} in "
@@ -646,17 +647,6 @@ def _publishers(version: AppVersion) -> dict[str, str]:
         index.update({p: spec_id for p in spec.ssm_writes})
         index[f"output:{spec.name}"] = spec_id
     return index
-
-
-def _upstream(version: AppVersion, stack_id: str) -> set[str]:
-    seen: set[str] = set()
-    todo = [stack_id]
-    while todo:
-        for dep in version.stacks[todo.pop()].dependencies:
-            if dep in version.stacks and dep not in seen:
-                seen.add(dep)
-                todo.append(dep)
-    return seen
 
 
 def _version_at_least(version: str | None, minimum: tuple[int, ...]) -> bool | None:

@@ -132,13 +132,20 @@ def select(version: AppVersion, command: DeployCommand) -> list[str]:
                 )
             chosen = set(version.stacks)
     if not command.exclusively:
-        todo = list(chosen)
-        while todo:
-            for dep in version.stacks[todo.pop()].dependencies:
-                if dep in version.stacks and dep not in chosen:
-                    chosen.add(dep)
-                    todo.append(dep)
+        chosen |= upstream(version, chosen)
     return sorted(chosen)
+
+
+def upstream(version: AppVersion, ids: Iterable[str]) -> set[str]:
+    """Every stack the given ones depend on, directly or not (not the given ones themselves)."""
+    seen: set[str] = set()
+    todo = list(ids)
+    while todo:
+        for dep in version.stacks[todo.pop()].dependencies:
+            if dep in version.stacks and dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
 
 
 def waves(version: AppVersion, ids: Iterable[str]) -> list[list[str]]:

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from bot.files import SKIP_DIRS, read_text, repo_files
 from bot.model import AnalysisResult, CodeLocation
-from bot.pipelines import SKIP_DIRS, read_text, repo_files
 
 EXTENSIONS = {
     "python": (".py",),

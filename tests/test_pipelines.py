@@ -12,15 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.deploy_sites import DeploySite, EditError, propose_edit, unified_diff
 from bot.model import PipelineEdit
-from bot.pipelines import (
-    DeploySite,
-    EditError,
-    find_deploy_sites,
-    propose_edit,
-    scan_text,
-    unified_diff,
-)
+from bot.pipelines import find_deploy_sites, scan_text
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"
 

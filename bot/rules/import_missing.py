@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.analysis import Context
-from bot.model import Cause, Finding, ReferenceKind, Severity
-from bot.rules.common import base_reference_ids, make_finding
+from bot.model import Cause, Finding, Reference, ReferenceKind, Severity
+from bot.references import Published
+from bot.rules.common import ReferenceIndex, base_reference_ids, make_finding
 
 
 def check(context: Context) -> list[Finding]:
@@ -13,88 +14,61 @@ def check(context: Context) -> list[Finding]:
     for ref in context.head_graph.strong():
         if ref.producer is not None:
             continue
-        consumer = context.head_stacks[ref.consumer]
         was_exported = context.base_graph.export(ref.environment, ref.name)
-        if was_exported is not None and was_exported.stack not in context.head_key_of:
-            # The producer left the app; `cdk deploy` never deletes it, so its export stays.
-            producer = context.base_stacks[was_exported.stack]
-            findings.append(
-                make_finding(
-                    "import-missing-export",
-                    severity=Severity.WARNING,
-                    refs=[ref],
-                    producer=producer,
-                    consumer_stacks=context.head_stacks,
-                    message=(
-                        f"{consumer.stack_name} imports {ref.name}, exported by "
-                        f"{producer.stack_name}, which is no longer part of the app. The deployed "
-                        f"{producer.stack_name} keeps the export, so the deploy works, but "
-                        f"destroying {producer.stack_name} will fail while {consumer.stack_name} "
-                        "imports it."
-                    ),
-                    causes=[
-                        Cause(
-                            "stack-removed",
-                            f"{producer.stack_name} is no longer in the app, but `cdk deploy` does "
-                            "not delete it",
-                            {"stack": producer.stack_name},
-                        )
-                    ],
-                    export=ref.name,
-                    output=was_exported.source,
-                )
-            )
-        elif was_exported is not None:
-            producer = context.base_stacks[was_exported.stack]
-            findings.append(
-                make_finding(
-                    "import-missing-export",
-                    severity=Severity.BLOCKER,
-                    refs=[ref],
-                    producer=producer,
-                    consumer_stacks=context.head_stacks,
-                    message=(
-                        f"{consumer.stack_name} imports {ref.name}, which {producer.stack_name} "
-                        "exports today but no longer exports in this change: the producer's "
-                        f"deploy fails (\"Export {ref.name} cannot be deleted as it is in use by "
-                        f"{consumer.stack_name}\") and a fresh deploy of {consumer.stack_name} "
-                        f"fails (\"No export named {ref.name} found\")."
-                    ),
-                    causes=[
-                        Cause(
-                            "output-removed",
-                            f"{producer.stack_name} no longer exports {ref.name}",
-                            {"stack": producer.stack_name, "export": ref.name},
-                        )
-                    ],
-                    export=ref.name,
-                    output=was_exported.source,
-                )
-            )
-        elif (ref.environment, ref.name, consumer.stack_name) not in existing:
-            # Only new external imports: an unchanged one is not this change's risk.
-            findings.append(
-                make_finding(
-                    "import-missing-export",
-                    severity=Severity.WARNING,
-                    refs=[ref],
-                    producer=None,
-                    consumer_stacks=context.head_stacks,
-                    message=(
-                        f"{consumer.stack_name} now imports {ref.name}, which no stack of this "
-                        "app exports. If nothing outside the app exports it in "
-                        f"{ref.environment}, the deploy fails with \"No export named "
-                        f"{ref.name} found\" (not verifiable offline; see --live)."
-                    ),
-                    causes=[
-                        Cause(
-                            "external-import",
-                            f"{ref.name} is not exported by any stack in the assembly",
-                            {"export": ref.name},
-                        )
-                    ],
-                    export=ref.name,
-                    output=None,
-                )
-            )
+        finding = (
+            _external(context, ref, existing) if was_exported is None else _was_exported(context, ref, was_exported)
+        )
+        if finding is not None:
+            findings.append(finding)
     return findings
+
+
+def _was_exported(context: Context, ref: Reference, published: Published) -> Finding:
+    """The app exported it in base: gone from head, or its producer left the app."""
+    consumer = context.head_stacks[ref.consumer].stack_name
+    producer = context.base_stacks[published.stack]
+    name = producer.stack_name
+    if published.stack not in context.head_key_of:
+        # The producer left the app; `cdk deploy` never deletes it, so its export stays.
+        severity = Severity.WARNING
+        message = (
+            f"{consumer} imports {ref.name}, exported by {name}, which is no longer part of the app. "
+            f"The deployed {name} keeps the export, so the deploy works, but destroying {name} will fail "
+            f"while {consumer} imports it."
+        )
+        cause = Cause("stack-removed", f"{name} is no longer in the app, but `cdk deploy` does not delete it",
+                      {"stack": name})
+    else:
+        severity = Severity.BLOCKER
+        message = (
+            f"{consumer} imports {ref.name}, which {name} exports today but no longer exports in this change: "
+            f"the producer's deploy fails (\"Export {ref.name} cannot be deleted as it is in use by {consumer}\") "
+            f"and a fresh deploy of {consumer} fails (\"No export named {ref.name} found\")."
+        )
+        cause = Cause("output-removed", f"{name} no longer exports {ref.name}", {"stack": name, "export": ref.name})
+    return make_finding("import-missing-export", severity=severity, refs=[ref], producer=producer,
+                        consumer_stacks=context.head_stacks, message=message, causes=[cause],
+                        export=ref.name, output=published.source)
+
+
+def _external(context: Context, ref: Reference, existing: ReferenceIndex) -> Finding | None:
+    """Nothing in the app ever exported it: only a new import is this change's risk."""
+    consumer = context.head_stacks[ref.consumer].stack_name
+    if (ref.environment, ref.name, consumer) in existing:
+        return None
+    return make_finding(
+        "import-missing-export",
+        severity=Severity.WARNING,
+        refs=[ref],
+        producer=None,
+        consumer_stacks=context.head_stacks,
+        message=(
+            f"{consumer} now imports {ref.name}, which no stack of this app exports. If nothing outside the app "
+            f"exports it in {ref.environment}, the deploy fails with \"No export named {ref.name} found\" "
+            "(not verifiable offline; see --live)."
+        ),
+        causes=[Cause("external-import", f"{ref.name} is not exported by any stack in the assembly",
+                      {"export": ref.name})],
+        export=ref.name,
+        output=None,
+    )
