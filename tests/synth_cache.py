@@ -26,7 +26,8 @@ TESTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = TESTS_DIR.parent
 APPS_DIR = TESTS_DIR / "apps"
 EXAMPLE_DIR = REPO_DIR / "examples" / "app"
-CACHE_DIR = TESTS_DIR / ".cache" / "synth"
+# Worktrees of one checkout may share a cache: entries are keyed on content and written atomically.
+CACHE_DIR = Path(os.environ.get("CDK_EXPORT_GUARD_TEST_CACHE") or TESTS_DIR / ".cache" / "synth")
 VARIANTS = ("base", "head")
 _IGNORED_PARTS = {"__pycache__", "cdk.out", ".pytest_cache"}
 
@@ -62,7 +63,8 @@ def synth_cached(name: str, variant: str) -> Path:
         scratch.rename(target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    _prune(slot, variant, keep=target)
+    if "CDK_EXPORT_GUARD_TEST_CACHE" not in os.environ:  # a shared cache serves other trees
+        _prune(slot, variant, keep=target)
     return target
 
 
