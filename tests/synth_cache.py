@@ -50,7 +50,7 @@ def synth_cached(name: str, variant: str) -> Path:
     if (target / "manifest.json").is_file():
         return target
     slot.mkdir(parents=True, exist_ok=True)
-    scratch = slot / f".partial-{target.name}"
+    scratch = slot / f".partial-{target.name}-{os.getpid()}"  # processes may share the cache
     try:
         synth.synthesize(
             source, scratch,
@@ -58,9 +58,11 @@ def synth_cached(name: str, variant: str) -> Path:
             context={"variant": variant},
             cdk_cli=_cdk_cli(),
         )
-        if target.exists():
-            shutil.rmtree(target)
-        scratch.rename(target)
+        try:
+            scratch.rename(target)
+        except OSError:
+            if not (target / "manifest.json").is_file():
+                raise  # not another process's finished synth of the same content
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if "CDK_EXPORT_GUARD_TEST_CACHE" not in os.environ:  # a shared cache serves other trees
