@@ -84,8 +84,26 @@ def analyze(base: Assembly, head: Assembly, context: Context | None = None) -> A
         head=head,
         findings=tuple(findings),
         stacks=tuple(_summaries(context)),
-        notes=tuple(f"base: {p}" for p in base.problems) + tuple(f"head: {p}" for p in head.problems),
+        notes=tuple(f"base: {p}" for p in base.problems)
+        + tuple(f"head: {p}" for p in head.problems)
+        + tuple(_ambiguous_notes(context)),
     )
+
+
+def _ambiguous_notes(context: Context) -> list[str]:
+    """An environment-agnostic stack whose import several environments could satisfy."""
+    notes = []
+    for ref in context.head_graph.ambiguous:
+        consumer = context.head_stacks[ref.consumer].stack_name
+        producers = ", ".join(
+            f"{context.head_stacks[k].stack_name} ({context.head_stacks[k].environment})"
+            for k in ref.ambiguous_producers
+        )
+        notes.append(
+            f"head: {consumer} is environment-agnostic and reads {ref.name}, which {producers} publish; "
+            "the account and region it deploys to decide which, so this reference is not judged"
+        )
+    return notes
 
 
 def _match_stacks(base: Assembly, head: Assembly) -> dict[StackKey, StackKey]:

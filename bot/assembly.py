@@ -12,7 +12,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -154,7 +155,7 @@ def load_assembly(directory: str | os.PathLike[str], limits: Limits = Limits()) 
     version = _check_version(manifest, reader)
     stacks: dict[StackKey, Stack] = {}
     _load_manifest(reader, manifest, reader.root, "", stacks, depth=0)
-    _check_unique_names(stacks.values())
+    stacks = _fold_successive_versions(stacks, reader.problems)
     return Assembly(
         path=str(root),
         manifest_version=version,
@@ -164,17 +165,70 @@ def load_assembly(directory: str | os.PathLike[str], limits: Limits = Limits()) 
     )
 
 
-def _check_unique_names(stacks: Iterable[Stack]) -> None:
-    """Two artifacts with one stack name in one environment would deploy over each other."""
-    seen: dict[tuple[Environment, str], str] = {}
-    for stack in stacks:
-        identity = (stack.environment, stack.stack_name)
-        if identity in seen:
-            raise AssemblyError(
-                f"stack name {stack.stack_name!r} is used by two stacks ({seen[identity]} and {stack.key}) "
-                f"in {stack.environment}"
+def _fold_successive_versions(stacks: dict[StackKey, Stack], problems: list[str]) -> dict[StackKey, Stack]:
+    """Artifacts that share one CloudFormation stack (environment and stack name).
+
+    CDK synthesizes this on purpose when one artifact depends on another of the same name
+    (aws-redshift-alpha's integ.cluster-reboot: ``update`` after ``create``): a full deploy
+    applies the templates in dependency order, so the stack ends as the last one. That last
+    version is what the analysis compares; the earlier ones are transient and only noted.
+    Without an order between them the final template is undecidable: the last artifact in
+    manifest order is analysed and the note says so.
+    """
+    groups: dict[tuple[Environment, str], list[Stack]] = defaultdict(list)
+    for stack in stacks.values():
+        groups[(stack.environment, stack.stack_name)].append(stack)
+    folded = dict(stacks)
+    for (environment, name), versions in groups.items():
+        if len(versions) == 1:
+            continue
+        ordered = _dependency_order(versions, stacks)
+        final = (ordered or versions)[-1]
+        earlier = [v for v in versions if v is not final]
+        labels = ", ".join(v.key for v in earlier)
+        if ordered:
+            problems.append(
+                f"stack {name} in {environment} is synthesized as {len(versions)} successive versions "
+                f"({', '.join(v.key for v in ordered)}), deployed in that order; analysed as its final "
+                f"version {final.key} (the transient versions {labels} are not checked)"
             )
-        seen[identity] = stack.key
+        else:
+            problems.append(
+                f"stack name {name!r} is used by {len(versions)} artifacts in {environment} with no deploy "
+                f"order between them ({', '.join(v.key for v in versions)}); analysed as {final.key}, "
+                "the last in the manifest"
+            )
+        inherited = {d for v in versions for d in v.dependencies} - {v.key for v in versions}
+        for version in earlier:
+            del folded[version.key]
+        folded[final.key] = replace(final, dependencies=tuple(sorted(inherited)))
+        renamed = {v.key: final.key for v in earlier}
+        for key, stack in folded.items():
+            if renamed.keys() & set(stack.dependencies):
+                deps = dict.fromkeys(renamed.get(d, d) for d in stack.dependencies if renamed.get(d, d) != key)
+                folded[key] = replace(stack, dependencies=tuple(deps))
+    return folded
+
+
+def _dependency_order(versions: list[Stack], stacks: Mapping[StackKey, Stack]) -> list[Stack] | None:
+    """The versions in deploy order when their dependencies chain them all, else None."""
+    keys = {v.key for v in versions}
+
+    def before(stack: Stack) -> set[StackKey]:  # same-name versions this one waits for, transitively
+        seen: set[StackKey] = set()
+        todo = list(stack.dependencies)
+        while todo:
+            key = todo.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            if key in stacks:
+                todo.extend(stacks[key].dependencies)
+        return seen & keys
+
+    ordered = sorted(versions, key=lambda v: len(before(v)))
+    chained = all(len(before(v)) == i for i, v in enumerate(ordered))
+    return ordered if chained else None
 
 
 def _check_version(manifest: Any, reader: _Reader) -> str:
@@ -472,6 +526,7 @@ def _resources(section: Any, template_file: str) -> dict[str, Resource]:
             construct_path=_str_or_none(metadata.get("aws:cdk:path")),
             asset_path=_str_or_none(metadata.get("aws:asset:path")),
             asset_property=_str_or_none(metadata.get("aws:asset:property")),
+            update_policy=_dict(spec.get("UpdatePolicy")),
         )
     return out
 

@@ -133,7 +133,7 @@ def _initial_changes(base: Stack, head: Stack) -> dict[str, ResourceChange]:
                 logical_id, UPDATED, Impact.REPLACE, b, h, type_changed=True
             )
         else:
-            changes = tuple(_classify(h.type, p, bv, hv) for p, bv, hv in _diff(
+            changes = tuple(_classify(h, p, bv, hv) for p, bv, hv in _diff(
                 b.properties, h.properties, ()
             ))
             impact = max((_impact_of(c) for c in changes), default=Impact.NONE)
@@ -143,20 +143,21 @@ def _initial_changes(base: Stack, head: Stack) -> dict[str, ResourceChange]:
 
 
 def _classify(
-    resource_type: str,
+    resource: Resource,
     path: tuple[str | int, ...],
     base: Json,
     head: Json,
     via: str | None = None,
     via_attribute: str | None = None,
 ) -> PropertyChange:
-    rules = schemas.rules_for(resource_type)
+    rules = schemas.rules_for(resource.type)
     if rules is None:
         kind = "unknown-type"
     elif any(schemas.matches(rule, path) for rule in rules.create_only):
         kind = "yes"
     elif any(schemas.matches(rule, path) for rule in rules.conditional):
-        kind = "conditional"
+        # The update runs under head's UpdatePolicy, so head's resource decides.
+        kind = schemas.conditional_outcome(resource.type, path, resource.update_policy)
     else:
         kind = "no"
     return PropertyChange(path, base, head, kind, via, via_attribute)
@@ -225,8 +226,7 @@ def _propagate(
             current = resources[referrer]
             if current.type_changed or any(c.path == path and c.via == source for c in current.changes):
                 continue
-            resource = current.resource
-            change = _classify(resource.type, path, None, None, source, attribute)
+            change = _classify(current.resource, path, None, None, source, attribute)
             impact = max(current.impact, _impact_of(change, upstream))
             resources[referrer] = ResourceChange(
                 referrer,

@@ -68,6 +68,8 @@ class Resource:
     construct_path: str | None
     asset_path: str | None = None
     asset_property: str | None = None
+    # The resource's UpdatePolicy attribute: it decides some conditional replacements.
+    update_policy: Mapping[str, Json] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,8 @@ class Reference:
     consumer: StackKey
     usages: tuple[Usage, ...]
     output: str | None = None  # producer Output logical id, or SSM parameter's resource id
+    # Set when an environment-agnostic consumer reads a name several environments publish.
+    ambiguous_producers: tuple[StackKey, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from bot.intrinsics import (
@@ -49,30 +50,69 @@ class Published:
     source: str  # Output logical id, or the AWS::SSM::Parameter resource's logical id
 
 
+class PublishedIndex:
+    """Published values by name, resolved with the one environment rule used everywhere.
+
+    An exact (environment, name) match wins. Otherwise an environment-agnostic side
+    (``unknown-account``/``unknown-region``) resolves against any environment's values
+    of that name: when exactly one stack publishes it, that is the match; when several
+    environments do, the lookup is ambiguous (the deploy-time environment decides) and
+    the caller must not judge it.
+    """
+
+    def __init__(self, entries: Mapping[ExportKey, Published]) -> None:
+        self.entries = entries
+        self._by_name: dict[str, list[tuple[Environment, Published]]] = defaultdict(list)
+        for (environment, name), published in entries.items():
+            self._by_name[name].append((environment, published))
+
+    def resolve(self, environment: Environment, name: str) -> tuple[Environment, Published] | None | Ambiguous:
+        """The matching (environment, published value), None, or the ambiguous candidates."""
+        exact = self.entries.get((environment, name))
+        if exact is not None:
+            return environment, exact
+        candidates = [(env, p) for env, p in self._by_name.get(name, ()) if env.compatible(environment)]
+        if not candidates:
+            return None
+        if len({p.stack for _, p in candidates}) == 1:
+            return candidates[0]
+        return Ambiguous(tuple(sorted(p.stack for _, p in candidates)))
+
+    def get(self, environment: Environment, name: str) -> Published | None:
+        """The unambiguous match, or None."""
+        found = self.resolve(environment, name)
+        return found[1] if isinstance(found, tuple) else None
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """Several environments publish the name an environment-agnostic stack reads."""
+
+    producers: tuple[StackKey, ...]
+
+
 @dataclass(frozen=True)
 class ReferenceGraph:
     exports: Mapping[ExportKey, Published]
     ssm_parameters: Mapping[ExportKey, Published]
     references: tuple[Reference, ...]
+    # Reads an environment-agnostic stack makes of a name several environments publish.
+    ambiguous: tuple[Reference, ...] = ()
+
+    @cached_property
+    def _export_index(self) -> PublishedIndex:
+        return PublishedIndex(self.exports)
+
+    @cached_property
+    def _ssm_index(self) -> PublishedIndex:
+        return PublishedIndex(self.ssm_parameters)
 
     def export(self, environment: Environment, name: str) -> Published | None:
-        """The export of that name in that environment (or a compatible one)."""
-        exact = self.exports.get((environment, name))
-        if exact is not None:
-            return exact
-        return next(
-            (p for (env, n), p in self.exports.items() if n == name and env.compatible(environment)),
-            None,
-        )
+        """The export of that name in that environment (or the one compatible one)."""
+        return self._export_index.get(environment, name)
 
     def ssm_parameter(self, environment: Environment, name: str) -> Published | None:
-        exact = self.ssm_parameters.get((environment, name))
-        if exact is not None:
-            return exact
-        return next(
-            (p for (env, n), p in self.ssm_parameters.items() if n == name and env.compatible(environment)),
-            None,
-        )
+        return self._ssm_index.get(environment, name)
 
     def strong(self) -> list[Reference]:
         return [r for r in self.references if r.kind is ReferenceKind.STRONG]
@@ -109,15 +149,19 @@ def build_graph(assembly: Assembly, scans: dict[str, Any] | None = None) -> Refe
             ssm.setdefault((stack.environment, name), Published(stack.key, name, logical_id))
 
     by_name = {(s.environment.region, s.stack_name): s for s in stacks if s.parent is None}
+    export_index, ssm_index = PublishedIndex(exports), PublishedIndex(ssm)
     ssm_environments = {environment for environment, _ in ssm}
     references: list[Reference] = []
     for stack in stacks:
         calls = _cached(scans, "calls", stack, _calls)
-        references.extend(_strong(stack, exports, calls.get(IMPORT, [])))
+        references.extend(_strong(stack, export_index, calls.get(IMPORT, [])))
         references.extend(_weak(stack, by_name, calls.get(GET_STACK_OUTPUT, [])))
-        if stack.environment in ssm_environments:  # no SSM link without a parameter the app writes
-            references.extend(_ssm(stack, ssm, _cached(scans, "ssm", stack, _ssm_scan)))
-    return ReferenceGraph(exports, ssm, tuple(references))
+        # No SSM link without a parameter the app writes in a compatible environment.
+        if any(e.compatible(stack.environment) for e in ssm_environments):
+            references.extend(_ssm(stack, ssm_index, _cached(scans, "ssm", stack, _ssm_scan)))
+    resolved = tuple(r for r in references if r.producer is not None or not r.ambiguous_producers)
+    ambiguous = tuple(r for r in references if r.producer is None and r.ambiguous_producers)
+    return ReferenceGraph(exports, ssm, resolved, ambiguous)
 
 
 IMPORT = "Fn::ImportValue"
@@ -163,7 +207,7 @@ def _sections(stack: Stack) -> Iterable[tuple[str | None, tuple[str | int, ...],
         yield None, ("Outputs", logical_id, "Value"), output.value, None
 
 
-def _strong(stack: Stack, exports: Mapping[ExportKey, Published], calls: list[Call]) -> list[Reference]:
+def _strong(stack: Stack, exports: PublishedIndex, calls: list[Call]) -> list[Reference]:
     usages: dict[str, list[Usage]] = defaultdict(list)
     scope = scope_of(stack)
     for logical_id, path, argument, construct_path in calls:
@@ -172,24 +216,30 @@ def _strong(stack: Stack, exports: Mapping[ExportKey, Published], calls: list[Ca
         except Unresolvable:
             continue  # an import whose name is only known at deploy time
         usages[name].append(Usage(stack.stack_name, logical_id, pointer(*path), construct_path))
-    refs = []
-    for name, sites in usages.items():
-        published = exports.get((stack.environment, name))
-        producer = published.stack if published else None
-        if producer == stack.key:
-            continue  # CloudFormation rejects a self-import at deploy; not our rule
-        refs.append(
-            Reference(
-                kind=ReferenceKind.STRONG,
-                environment=stack.environment,
-                name=name,
-                producer=producer,
-                consumer=stack.key,
-                usages=tuple(sites),
-                output=published.source if published else None,
-            )
-        )
-    return refs
+    return [
+        ref for name, sites in usages.items()
+        if (ref := _resolved(ReferenceKind.STRONG, stack, exports, name, tuple(sites))) is not None
+    ]
+
+
+def _resolved(
+    kind: ReferenceKind, stack: Stack, index: PublishedIndex, name: str, sites: tuple[Usage, ...]
+) -> Reference | None:
+    """A reference to the value ``name`` published in ``index``, in the producer's environment."""
+    found = index.resolve(stack.environment, name)
+    environment, published = found if isinstance(found, tuple) else (stack.environment, None)
+    if published is not None and published.stack == stack.key:
+        return None  # a read within one stack: CloudFormation's business, not a cross-stack link
+    return Reference(
+        kind=kind,
+        environment=environment,
+        name=name,
+        producer=published.stack if published else None,
+        consumer=stack.key,
+        usages=sites,
+        output=published.source if published else None,
+        ambiguous_producers=found.producers if isinstance(found, Ambiguous) else (),
+    )
 
 
 def _weak(stack: Stack, by_name: Mapping[tuple[str, str], Stack], calls: list[Call]) -> list[Reference]:
@@ -213,7 +263,9 @@ def _weak(stack: Stack, by_name: Mapping[tuple[str, str], Stack], calls: list[Ca
         )
     refs = []
     for (region, producer_name, output_name), sites in usages.items():
-        producer = by_name.get((region, producer_name))
+        producer = by_name.get((region, producer_name)) or _only_compatible(by_name, region, producer_name)
+        if producer is not None and producer.key == stack.key:
+            continue  # a stack reading its own output: no cross-stack link
         refs.append(
             Reference(
                 kind=ReferenceKind.WEAK,
@@ -226,6 +278,12 @@ def _weak(stack: Stack, by_name: Mapping[tuple[str, str], Stack], calls: list[Ca
             )
         )
     return refs
+
+
+def _only_compatible(by_name: Mapping[tuple[str, str], Stack], region: str, name: str) -> Stack | None:
+    """The one stack of that name in a region an unknown region may be (see PublishedIndex)."""
+    matches = [s for (r, n), s in by_name.items() if n == name and UNKNOWN_REGION in (r, region)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _ssm_parameters_written(stack: Stack) -> Iterable[tuple[str, str]]:
@@ -259,25 +317,14 @@ def _ssm_scan(stack: Stack) -> list[SsmRead]:
     return found
 
 
-def _ssm(stack: Stack, written: Mapping[ExportKey, Published], scan: list[SsmRead]) -> list[Reference]:
+def _ssm(stack: Stack, written: PublishedIndex, scan: list[SsmRead]) -> list[Reference]:
     usages: dict[str, list[Usage]] = defaultdict(list)
     for logical_id, path, name, dynamic, construct_path in scan:
         parameter = name if dynamic else str(stack.parameters[name].default)
         usages[parameter].append(Usage(stack.stack_name, logical_id, pointer(*path), construct_path))
     refs = []
     for name, sites in usages.items():
-        published = written.get((stack.environment, name))
-        if published is None or published.stack == stack.key:
-            continue  # read from outside the app, or within one stack: no link to judge
-        refs.append(
-            Reference(
-                kind=ReferenceKind.SSM,
-                environment=stack.environment,
-                name=name,
-                producer=published.stack,
-                consumer=stack.key,
-                usages=tuple(sites),
-                output=published.source,
-            )
-        )
+        ref = _resolved(ReferenceKind.SSM, stack, written, name, tuple(sites))
+        if ref is not None and (ref.producer is not None or ref.ambiguous_producers):
+            refs.append(ref)  # a parameter nothing in the app writes is read from outside: no link
     return refs

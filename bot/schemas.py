@@ -8,6 +8,7 @@ live in ``data/schema_patches.json``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -30,6 +31,30 @@ def _data() -> tuple[dict[str, Any], dict[str, Any]]:
     snapshot = json.loads((base / "create_only.json").read_text(encoding="utf-8"))
     patches = json.loads((base / "schema_patches.json").read_text(encoding="utf-8"))
     return snapshot, patches
+
+
+@cache
+def _conditions() -> dict[str, Any]:
+    text = (resources.files("bot") / "data" / "conditional_replacement.json").read_text(encoding="utf-8")
+    types: dict[str, Any] = json.loads(text)["types"]
+    return types
+
+
+def conditional_outcome(resource_type: str, path: tuple[str | int, ...], update_policy: Mapping[str, Any]) -> str:
+    """``"yes"`` (replaced), ``"no"`` (in place) or ``"conditional"`` for a conditionally
+    create-only property, decided from the resource's UpdatePolicy where the rule is documented
+    (``data/conditional_replacement.json``)."""
+    rule = _conditions().get(resource_type)
+    if rule is None or not path or str(path[0]) not in rule["properties"]:
+        return "conditional"
+    value: Any = update_policy
+    for step in rule["replaced_when"]:
+        value = value.get(step) if isinstance(value, dict) else None
+    if value is True or value == "true":
+        return "yes"
+    if value is None or value is False or value == "false":
+        return "yes" if rule["otherwise"] == "replaced" else "no"
+    return "conditional"  # an intrinsic: only known at deploy time
 
 
 def cfn_lint_version() -> str:

@@ -326,3 +326,100 @@ def test_app_moving_from_agnostic_to_explicit_environment_is_the_same_app(tmp_pa
     finding = only(run(tmp_path / "changed", app(agnostic, "a.zip"), app(explicit, "b.zip")),
                    "export-value-change-in-use")
     assert finding.consumers == ("Consumer",)
+
+
+# --- issue #16: one environment rule, successive stack versions, update policies ----------------
+
+AGNOSTIC = "aws://unknown-account/unknown-region"
+
+
+def test_agnostic_importer_resolves_against_the_one_explicit_exporter(tmp_path: Path) -> None:
+    def app(key: str) -> AppBuilder:
+        a = AppBuilder()
+        p = a.stack("Producer")  # aws://123456789012/us-east-1
+        p.resource("Layer", "AWS::Lambda::LayerVersion", Content={"S3Bucket": "b", "S3Key": key})
+        p.export("L", ref("Layer"), "shared-layer-arn")
+        a.stack("Consumer", environment=AGNOSTIC, depends_on=["Producer"]).resource(
+            "Fn", "AWS::Lambda::Function", Layers=[import_value("shared-layer-arn")])
+        return a
+
+    assert run(tmp_path / "same", app("a.zip"), app("a.zip")).findings == ()
+    finding = only(run(tmp_path / "changed", app("a.zip"), app("b.zip")), "export-value-change-in-use")
+    assert (finding.producer, finding.consumers) == ("Producer", ("Consumer",))
+
+
+def test_agnostic_importer_of_a_name_two_environments_export_is_a_note(tmp_path: Path) -> None:
+    def app(key: str) -> AppBuilder:
+        a = AppBuilder()
+        for artifact_id, region in (("East", "us-east-1"), ("West", "us-west-2")):
+            p = a.stack(artifact_id, environment=f"aws://123456789012/{region}")
+            p.resource("Layer", "AWS::Lambda::LayerVersion", Content={"S3Bucket": "b", "S3Key": key})
+            p.export("L", ref("Layer"), "shared-layer-arn")
+        a.stack("Consumer", environment=AGNOSTIC).resource(
+            "Fn", "AWS::Lambda::Function", Layers=[import_value("shared-layer-arn")])
+        return a
+
+    result = run(tmp_path, app("a.zip"), app("b.zip"))
+    assert result.findings == ()
+    (note,) = [n for n in result.notes if "environment-agnostic" in n]
+    assert "Consumer" in note and "East (aws://123456789012/us-east-1)" in note and "West" in note
+
+
+def test_successive_versions_of_one_stack_are_analysed_as_the_last(tmp_path: Path) -> None:
+    """aws-redshift-alpha integ.cluster-reboot: `update` depends on `create`, same stackName."""
+    def app(key: str) -> AppBuilder:
+        a = AppBuilder()
+        for artifact_id, depends in (("create", []), ("update", ["create"])):
+            p = a.stack(artifact_id, stack_name="cluster", depends_on=depends)
+            p.resource("Layer", "AWS::Lambda::LayerVersion", Content={"S3Bucket": "b", "S3Key": key})
+            p.export("L", ref("Layer"), "cluster-layer")
+        a.stack("Consumer", depends_on=["update"]).resource(
+            "Fn", "AWS::Lambda::Function", Layers=[import_value("cluster-layer")])
+        return a
+
+    base_dir = app("a.zip").write(tmp_path / "base")
+    assembly = load_assembly(base_dir)
+    assert sorted(assembly.stacks) == ["Consumer", "update"]
+    assert assembly.stacks["Consumer"].dependencies == ("update",)
+    assert any("successive versions (create, update)" in p for p in assembly.problems)
+    finding = only(analyze(assembly, load_assembly(app("b.zip").write(tmp_path / "head"))),
+                   "export-value-change-in-use")
+    assert (finding.producer, finding.consumers) == ("cluster", ("Consumer",))
+
+
+def asg_app(launch: str, update_policy: dict[str, object] | None) -> AppBuilder:
+    """integ.queue-hook's shape: a launch configuration swapped for a launch template."""
+    a = AppBuilder()
+    p = a.stack("Producer")
+    launch_props = ({"LaunchConfigurationName": ref("LC")} if launch == "config"
+                    else {"LaunchTemplate": {"LaunchTemplateId": ref("LT"), "Version": "1"}})
+    p.resource("LC", "AWS::AutoScaling::LaunchConfiguration", ImageId="ami-1", InstanceType="t3.micro")
+    p.resource("LT", "AWS::EC2::LaunchTemplate", LaunchTemplateData={"ImageId": "ami-1"})
+    p.resource("Asg", "AWS::AutoScaling::AutoScalingGroup", MinSize="1", MaxSize="1", **launch_props)
+    if update_policy is not None:
+        p.template["Resources"]["Asg"]["UpdatePolicy"] = update_policy
+    p.resource("Hook", "AWS::AutoScaling::LifecycleHook", AutoScalingGroupName=ref("Asg"),
+               LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING")
+    p.export("AsgName", ref("Asg"), "asg-name")
+    a.stack("Consumer", depends_on=["Producer"]).resource(
+        "Q", "AWS::SQS::Queue", Tags=[{"Key": "asg", "Value": import_value("asg-name")}])
+    return a
+
+
+def test_asg_launch_template_swap_without_replacing_policy_updates_in_place(tmp_path: Path) -> None:
+    result = run(tmp_path, asg_app("config", None), asg_app("template", None))
+    assert result.findings == ()
+    (asg,) = [s for s in result.stacks if s.stack_name == "Producer"]
+    assert "Asg" in asg.updated and "Asg" not in asg.replaced and "Hook" not in asg.replaced
+
+
+def test_asg_launch_template_swap_under_will_replace_replaces_the_group(tmp_path: Path) -> None:
+    policy = {"AutoScalingReplacingUpdate": {"WillReplace": True}}
+    result = run(tmp_path, asg_app("config", policy), asg_app("template", policy))
+    finding = only(result, "export-value-change-in-use")
+    assert finding.export == "asg-name"
+
+
+def test_asg_will_replace_from_a_condition_stays_a_may_change(tmp_path: Path) -> None:
+    policy = {"AutoScalingReplacingUpdate": {"WillReplace": {"Fn::If": ["Cond", True, False]}}}
+    only(run(tmp_path, asg_app("config", policy), asg_app("template", policy)), "export-value-may-change-in-use")

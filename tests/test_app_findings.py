@@ -32,6 +32,10 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "nested_stack": [],
     "import_missing": [],
     "unchanged": [],
+    "agnostic_importer": [("export-value-change-in-use", "blocker")],
+    "weak_both": [("weak-reference-stale", "warning")],
+    "weak_stage": [("weak-reference-stale", "warning")],
+    "weak_nested": [("weak-reference-stale", "warning")],
     "example": [("export-value-change-in-use", "blocker")],
 }
 

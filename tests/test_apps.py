@@ -145,7 +145,7 @@ def test_every_app_is_listed_in_the_readme() -> None:
     readme = (APPS_DIR / "README.md").read_text()
     expected = ["layer_cross_stack", "named_export_layer", "queue_rename", "in_place", "current_version",
                 "dropped_reference", "new_reference", "weak_reference", "ssm_link", "stage", "nested_stack",
-                "import_missing", "unchanged"]
+                "import_missing", "unchanged", "agnostic_importer", "weak_both", "weak_stage", "weak_nested"]
     assert sorted(expected) == ALL_APPS
     for name in ALL_APPS:
         assert f"`{name}`" in readme
@@ -249,6 +249,52 @@ def test_new_reference(sides: tuple[Side, Side]) -> None:
     (name,) = all_imports(head)
     assert all_exports(head) == {name: {"Fn::GetAtt": [queue_id, "Arn"]}}
     assert head.dependencies["Consumer"] == {"Producer"}
+
+
+@apps("agnostic_importer")
+def test_agnostic_importer(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    layer_s3_key_changed(base.template("Producer"), head.template("Producer"))
+    assert diff(base.template("Consumer"), head.template("Consumer")) == []
+    assert all_imports(base) == ["shared-layer-arn"] and list(all_exports(base)) == ["shared-layer-arn"]
+    manifest = json.loads((base.out / "manifest.json").read_text())["artifacts"]
+    assert manifest["Producer"]["environment"] == "aws://123456789012/us-east-1"
+    assert manifest["Consumer"]["environment"] == "aws://unknown-account/unknown-region"
+
+
+@apps("weak_both")
+def test_weak_both(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    layer_id = layer_s3_key_changed(base.template("Producer"), head.template("Producer"))
+    assert diff(base.template("Consumer"), head.template("Consumer")) == []
+    (reference,) = intrinsics(base.template("Consumer"), "Fn::GetStackOutput")
+    assert reference["OutputName"].startswith("PublishOutputRef")
+    # Migration mode keeps the strong export too, though nothing imports it any more.
+    (export_name,) = all_exports(base)
+    assert export_name.startswith(f"Producer:ExportsOutputRef{layer_id}") and all_imports(base) == []
+
+
+@apps("weak_stage")
+def test_weak_stage(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    assert base.assemblies == {"assembly-Prod"}
+    layer_s3_key_changed(base.template("Prod-Producer"), head.template("Prod-Producer"))
+    (reference,) = intrinsics(base.template("Prod-Consumer"), "Fn::GetStackOutput")
+    assert reference["StackName"] == "Prod-Producer"
+    assert base.dependencies["Prod-Consumer"] == {"Prod-Producer"}
+
+
+@apps("weak_nested")
+def test_weak_nested(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    assert set(base.templates) == {"Producer", "Consumer"}
+    layer_s3_key_changed(base.template("Producer"), head.template("Producer"))
+    nested_id, nested = one_of_type(base.template("Consumer"), "AWS::CloudFormation::Stack")
+    nested_template = json.loads((base.out / nested["Metadata"]["aws:asset:path"]).read_text())
+    # The nested stack itself reads the producer's output: GetStackOutput is not passed down.
+    (reference,) = intrinsics(nested_template, "Fn::GetStackOutput")
+    assert reference["StackName"] == "Producer"
+    assert intrinsics(base.template("Consumer"), "Fn::GetStackOutput") == []
 
 
 @apps("weak_reference")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.analysis import analyze, build_context
-from bot.assembly import AssemblyError, load_assembly
+from bot.assembly import load_assembly
 from bot.model import AnalysisResult
 from bot.remedy import attach_plans
 from bot.render import json_report, markdown, status, text
@@ -55,12 +55,14 @@ def test_no_echo_parameter_defaults_are_masked(tmp_path: Path) -> None:
     assert "first-very-secret" not in rendered and "second-very-secret" not in rendered
 
 
-def test_duplicate_stack_names_in_one_environment_are_refused(tmp_path: Path) -> None:
+def test_unordered_duplicate_stack_names_are_noted_not_refused(tmp_path: Path) -> None:
     app = AppBuilder()
     app.stack("A", stack_name="Same").resource("Q", "AWS::SQS::Queue")
     app.stack("B", stack_name="Same").resource("Q", "AWS::SQS::Queue")
-    with pytest.raises(AssemblyError, match="stack name 'Same' is used by two stacks \\(A and B\\) in aws://"):
-        load_assembly(app.write(tmp_path))
+    assembly = load_assembly(app.write(tmp_path))
+    assert list(assembly.stacks) == ["B"]
+    (problem,) = assembly.problems
+    assert "stack name 'Same' is used by 2 artifacts" in problem and "no deploy order between them (A, B)" in problem
 
 
 def test_cyclic_stack_dependencies_do_not_hang(tmp_path: Path) -> None:

@@ -52,6 +52,8 @@ def _existed(context: Context, ref: Reference) -> bool:
     if ref.kind is ReferenceKind.SSM:
         return context.base_graph.ssm_parameter(ref.environment, ref.name) is not None
     producer = context.head_stacks[ref.producer] if ref.producer else None
+    if producer is not None and ref.output not in producer.outputs:
+        return True  # head does not publish it either: nothing new to order (fails either way)
     base_keys = [k for k, h in context.head_key_of.items() if h == ref.producer]
     if producer is None or not base_keys:
         return False
