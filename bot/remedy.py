@@ -24,6 +24,7 @@ from bot.model import (
     AnalysisResult,
     CodeLocation,
     Finding,
+    Level,
     PipelineEdit,
     Plan,
     ReferenceKind,
@@ -31,6 +32,7 @@ from bot.model import (
     Stack,
     StackKey,
     Step,
+    Verification,
 )
 from bot.simulate import (
     AppVersion,
@@ -47,6 +49,7 @@ from bot.simulate import (
 )
 
 WEAK_REFERENCES_SINCE = (2, 254, 0)
+MODELLED_REASON = "checked on a model of the change, not synthesized"
 FLAG = "@aws-cdk/core:defaultCrossStackReferences"
 
 
@@ -73,7 +76,32 @@ def attach_plans(
     context = context or build_context(result.base, result.head)
     planner = _Planner(context, code or {}, sites)
     findings = tuple(replace(f, remediation=planner.plan(f)) for f in result.findings)
-    return replace(result, findings=findings)
+    return replace(result, findings=blocked_by_blockers(findings))
+
+
+def blocked_by_blockers(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Check order: a lesser finding's plan is not accepted while a blocker on its stacks stands.
+
+    Its plan was checked with only its own change moving; run as given in this pull request,
+    the blocker's producer is refused first. It is accepted again once the blocker's plan
+    (which deploys this pull request at its end) covers it.
+    """
+    blockers = [f for f in findings if f.severity is Severity.BLOCKER]
+    out = []
+    for finding in findings:
+        plan = finding.remediation
+        stacks = {finding.producer, *finding.consumers} - {""}
+        blocker = next((b for b in blockers if b is not finding and stacks & {b.producer, *b.consumers}
+                        and not (plan is not None and b.id in plan.covers)), None)
+        if finding.severity is Severity.BLOCKER or plan is None or blocker is None or not plan.checked:
+            out.append(finding)
+            continue
+        shared = sorted(stacks & {blocker.producer, *blocker.consumers})
+        reason = (f"not on its own: blocker {blocker.id} ({blocker.rule}, {blocker.subject}) makes CloudFormation "
+                  f"refuse this pull request on {_names(shared)}; follow that blocker's plan first")
+        verification = replace(plan.verification, level=Level.NONE, reason=reason)
+        out.append(replace(finding, remediation=replace(plan, verification=verification)))
+    return tuple(out)
 
 
 def deploy_command(
@@ -193,10 +221,10 @@ class _Planner:
         The chosen plan also gets the pipeline edits its last deploy needs.
         """
         checked = [(self._verify(c), c) for c in candidates]
-        verified = [(p, c) for p, c in checked if p.verified]
-        pool = verified or checked
+        accepted = [(p, c) for p, c in checked if p.checked]
+        pool = accepted or checked
         (best, candidate), rest = pool[0], pool[1:]
-        edits = self._pipeline_edits(candidate) if best.verified else ()
+        edits = self._pipeline_edits(candidate) if best.checked else ()
         steps = best.steps
         if edits:
             steps = (*steps, Step(
@@ -209,13 +237,20 @@ class _Planner:
                        alternatives=tuple(p for p, _ in rest) + best.alternatives)
 
     def _verify(self, candidate: Candidate) -> Plan:
+        states = tuple(dict.fromkeys(version.label for version, _ in candidate.invocations))
         try:
             simulation = simulate_commands(self.initial, candidate.invocations)
         except ValueError as exc:
-            return replace(candidate.plan, verified=False, simulation=(str(exc),))
+            return replace(candidate.plan, simulation=(str(exc),),
+                           verification=Verification(Level.NONE, states, str(exc)))
         missing = differences(simulation.state, candidate.target) if simulation.error is None else []
         lines = transcript(simulation) + tuple(f"not reached: {m}" for m in missing)
-        return replace(candidate.plan, verified=simulation.ok and not missing, simulation=lines)
+        if simulation.ok and not missing:
+            verification = Verification(Level.MODELLED, states, MODELLED_REASON)
+        else:
+            failure = simulation.error or (simulation.stale[0] if simulation.stale else f"not reached: {missing[0]}")
+            verification = Verification(Level.NONE, states, f"the simulator refuses it on the model: {failure}")
+        return replace(candidate.plan, verification=verification, simulation=lines)
 
     def _pipeline_edits(self, candidate: Candidate) -> tuple[PipelineEdit, ...]:
         """Deploy commands in the repository that would run the plan's last step wrongly.

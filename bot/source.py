@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from bot.files import SKIP_DIRS, read_text, repo_files
 from bot.model import AnalysisResult, CodeLocation
+from bot.patches import SourceSite
 
 EXTENSIONS = {
     "python": (".py",),
@@ -287,3 +288,67 @@ def code_locations(result: AnalysisResult, source: Path) -> dict[str, CodeLocati
             if location is not None:
                 found[path] = CodeLocation(location.language, location.path, location.line, location.snippet)
     return found
+
+
+def source_sites(source: Path, construct_paths: Iterable[str]) -> dict[str, SourceSite]:
+    """Where each construct path is created, with its file's text, for patches.
+
+    Only exact hits: the located statement must create the path's own id (not an
+    ancestor found as a fallback), so a patch never edits the wrong construct.
+    """
+    language = app_language(source)
+    found: dict[str, SourceSite] = {}
+    texts: dict[str, str | None] = {}
+    for construct_path in construct_paths:
+        if construct_path in found:
+            continue
+        segments = [s for s in construct_path.split("/") if s]
+        while len(segments) > 1 and segments[-1] in _GENERATED_IDS:
+            segments.pop()
+        if not segments:
+            continue
+        location = locate_construct(source, construct_path, language=language)
+        if location is None:
+            continue
+        if location.path not in texts:
+            texts[location.path] = read_text(source / location.path, 2_000_000)
+        text = texts[location.path]
+        if text is None:
+            continue
+        start = sum(len(line) + 1 for line in text.split("\n")[: location.line - 1])
+        literal = re.compile(_ID.replace("{id}", re.escape(segments[-1])))
+        if not literal.search(text[start : start + 400]):
+            continue
+        found[construct_path] = SourceSite(location.path, location.language, location.line, text)
+    return found
+
+
+_PIN = re.compile(r"^\s*aws-cdk-lib\s*(?:\[[^\]]*\])?\s*(==|~=|>=)\s*([0-9][0-9.]*)", re.M)
+
+
+def declared_library_version(source: Path) -> str | None:
+    """The aws-cdk-lib version the app's files pin exactly (lock files, ``==`` requirements).
+
+    A lower bound alone (``>=2.120.0``) says nothing about what is installed: None.
+    """
+    lock = read_text(source / "package-lock.json", 20_000_000)
+    if lock:
+        try:
+            packages = json.loads(lock).get("packages", {})
+            version = packages.get("node_modules/aws-cdk-lib", {}).get("version")
+            if isinstance(version, str):
+                return version
+        except (ValueError, AttributeError):
+            pass
+    for name in ("requirements.txt", "requirements.lock", "requirements-dev.txt", "poetry.lock", "uv.lock"):
+        text = read_text(source / name, 5_000_000)
+        if not text:
+            continue
+        if name.endswith(".lock") and "aws-cdk-lib" in text:
+            match = re.search(r'name\s*=\s*"aws-cdk-lib"\s*\nversion\s*=\s*"([^"]+)"', text)
+            if match:
+                return match.group(1)
+        for operator, version in _PIN.findall(text):
+            if operator == "==":
+                return version
+    return None
