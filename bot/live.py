@@ -39,8 +39,8 @@ from bot.model import (
     Stack,
     StackKey,
     Step,
-    Verification,
     ValueChange,
+    Verification,
 )
 from bot.remedy import attach_plans, deploy_command
 

@@ -25,7 +25,7 @@ from bot.pipelines import find_deploy_sites
 from bot.remedy import attach_plans
 from bot.render import json_report, markdown, sarif
 from bot.render import status as status_bodies
-from bot.source import code_locations
+from bot.source import app_language, code_locations, declared_library_version, plan_construct_paths, source_sites
 from bot.synth import SynthError, synthesize
 
 if TYPE_CHECKING:
@@ -113,13 +113,17 @@ def _run_analysis(
         result = apply_live(result, context, facts)
         context = context_for(result, context)
     code = code_locations(result, source) if source else {}
+    sources = source_sites(source, plan_construct_paths(result)) if source else {}
+    language = app_language(source) if source else None
+    library = declared_library_version(source) if source else None
     root = repo or source
     sites = find_deploy_sites(root) if root else []
     if live is not None:
         from bot.live import plan_findings
 
         return plan_findings(result, context, code=code, sites=sites)
-    return attach_plans(result, context, code=code, sites=sites)
+    return attach_plans(result, context, code=code, sites=sites, sources=sources, language=language,
+                        library_version=library)
 
 
 def slug(app_directory: str) -> str:

@@ -117,23 +117,30 @@ def diff(path: str, before: str, after: str) -> str:
     )
 
 
-def _named(stmt: Statement, construct_id: str) -> tuple[str, list[str]]:
-    """The statement's assigned name, assigning one when the statement is a bare call."""
-    lines = stmt.site.text.split("\n")
-    if stmt.target:
-        return stmt.target, lines
-    name = snippets.variable(construct_id, stmt.site.language)
+@dataclass(frozen=True)
+class _Edit:
+    """Insert ``lines`` after line ``after`` (0-based); optionally rewrite line ``first`` before."""
+
+    after: int
+    lines: tuple[str, ...]
+    first: int | None = None
+    first_text: str | None = None
+
+
+def _apply(text: str, edits: list[_Edit]) -> str:
+    lines = text.split("\n")
+    for edit in sorted(edits, key=lambda e: e.after, reverse=True):
+        if edit.first is not None and edit.first_text is not None:
+            lines[edit.first] = edit.first_text
+        lines[edit.after + 1 : edit.after + 1] = list(edit.lines)
+    return "\n".join(lines)
+
+
+def _name_edit(stmt: Statement, name: str) -> tuple[int, str]:
+    """Line ``stmt.first`` rewritten to assign the construct to ``name``."""
     keyword = "" if stmt.site.language == "python" else "const "
-    line = lines[stmt.first]
-    lines[stmt.first] = f"{stmt.indent}{keyword}{name} = {line[len(stmt.indent):]}"
-    return name, lines
-
-
-def _insert(stmt: Statement, lines: list[str], code: list[str]) -> str:
-    end = stmt.last
-    # `new X(...)` may end with `;` or `.build();` on the same line: insert after that line.
-    out = [*lines[: end + 1], *(stmt.indent + c for c in code), *lines[end + 1 :]]
-    return "\n".join(out)
+    line = stmt.site.text.split("\n")[stmt.first]
+    return stmt.first, f"{stmt.indent}{keyword}{name} = {line[len(stmt.indent):]}"
 
 
 def export_value_patch(
@@ -147,16 +154,30 @@ def export_value_patch(
     The caller makes sure the construct is created directly in its stack's constructor, so
     ``self``/``this`` is that stack.
     """
-    stmt = statement(site)
-    if stmt is None:
+    return export_values_patch([(site, construct_id, attribute, export_name)])
+
+
+def export_values_patch(items: list[tuple[SourceSite, str, str, str | None]]) -> Change | None:
+    """``export_value_patch`` for several constructs of one file, as one diff."""
+    if not items or len({(s.path, s.text) for s, _, _, _ in items}) != 1:
         return None
-    name, lines = _named(stmt, construct_id)
-    language = site.language
-    code = snippets.export_value(snippets.this(language), f"{name}.{snippets.member(attribute, language)}",
-                                 language, export_name)
-    after = _insert(stmt, lines, [f"{_comment(language)} cdk-export-guard: keep this export one release, "
-                                  "then remove this line", code])
-    return Change("patch", path=site.path, diff=diff(site.path, site.text, after))
+    edits = []
+    for site, construct_id, attribute, export_name in items:
+        stmt = statement(site)
+        if stmt is None:
+            return None
+        language = site.language
+        first = first_text = None
+        name = stmt.target
+        if name is None:
+            name = snippets.variable(construct_id, language)
+            first, first_text = _name_edit(stmt, name)
+        code = snippets.export_value(snippets.this(language), f"{name}.{snippets.member(attribute, language)}",
+                                     language, export_name)
+        note = f"{_comment(language)} cdk-export-guard: keep this export one release, then remove this line"
+        edits.append(_Edit(stmt.last, (stmt.indent + note, stmt.indent + code), first, first_text))
+    site = items[0][0]
+    return Change("patch", path=site.path, diff=diff(site.path, site.text, _apply(site.text, edits)))
 
 
 def add_dependency_patch(consumer: SourceSite, producer: SourceSite, consumer_id: str,
@@ -171,20 +192,21 @@ def add_dependency_patch(consumer: SourceSite, producer: SourceSite, consumer_id
     c_stmt, p_stmt = statement(consumer), statement(producer)
     if c_stmt is None or p_stmt is None:
         return None
-    lines = consumer.text.split("\n")
     names = {}
+    edits = []
     for stmt, stack_id in ((c_stmt, consumer_id), (p_stmt, producer_id)):
         if stmt.target:
             names[stack_id] = stmt.target
-        else:
-            names[stack_id] = snippets.variable(stack_id, consumer.language) + "_stack" \
-                if consumer.language == "python" else snippets.variable(stack_id, consumer.language) + "Stack"
-            keyword = "" if consumer.language == "python" else "const "
-            lines[stmt.first] = f"{stmt.indent}{keyword}{names[stack_id]} = {lines[stmt.first][len(stmt.indent):]}"
+            continue
+        suffix = "_stack" if consumer.language == "python" else "Stack"
+        names[stack_id] = snippets.variable(stack_id, consumer.language) + suffix
+        first, first_text = _name_edit(stmt, names[stack_id])
+        edits.append(_Edit(-2, (), first, first_text))
     later = c_stmt if c_stmt.last >= p_stmt.last else p_stmt
     code = snippets.add_dependency(names[consumer_id], names[producer_id], consumer.language)
-    after = _insert(later, lines, [f"{_comment(consumer.language)} cdk-export-guard: deploy order, "
-                                   "temporary", code])
+    note = f"{_comment(consumer.language)} cdk-export-guard: declares the deploy order"
+    edits.append(_Edit(later.last, (later.indent + note, later.indent + code)))
+    after = _apply(consumer.text, edits)
     return Change("patch", path=consumer.path, diff=diff(consumer.path, consumer.text, after))
 
 

@@ -350,5 +350,26 @@ def declared_library_version(source: Path) -> str | None:
                 return match.group(1)
         for operator, version in _PIN.findall(text):
             if operator == "==":
-                return version
+                return str(version)
     return None
+
+
+def plan_construct_paths(result: AnalysisResult) -> list[str]:
+    """Construct paths plans may patch: the resources behind the findings' exports (in base,
+    where the value they carry today is made) and the stacks involved (where they are created)."""
+    paths: list[str] = []
+    exports = {f.export for f in result.findings if f.export}
+    for stack in result.base.all_stacks():
+        for output in stack.outputs.values():
+            if output.export_name in exports and isinstance(output.value, dict):
+                ref = output.value.get("Ref") or (output.value.get("Fn::GetAtt") or [None])[0]
+                resource = stack.resources.get(ref) if isinstance(ref, str) else None
+                if resource is not None and resource.construct_path:
+                    paths.append(resource.construct_path)
+    stacks = {s.key: s for a in (result.base, result.head) for s in a.stacks.values()}
+    for finding in result.findings:
+        for key in (finding.producer_key, *finding.consumer_keys):
+            found = stacks.get(key) if key else None
+            if found is not None and found.parent is None:
+                paths.append(found.hierarchical_id)
+    return list(dict.fromkeys(paths))

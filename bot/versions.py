@@ -277,3 +277,12 @@ def restrict(version: AppVersion, ids: Iterable[str]) -> AppVersion:
     """Only the given stacks (to check a plan reached its target for them)."""
     wanted = set(ids)
     return replace(version, stacks={k: v for k, v in version.stacks.items() if k in wanted})
+
+
+def add_dependencies(version: AppVersion, producer: str, consumers: Iterable[str], *, label: str) -> AppVersion:
+    """The consumers declare a dependency on the producer (``add_dependency``)."""
+    specs = dict(version.stacks)
+    for consumer in consumers:
+        c = specs[consumer]
+        specs[consumer] = replace(c, dependencies=c.dependencies | {producer})
+    return replace(version, label=label, stacks=specs)
