@@ -212,3 +212,50 @@ def add_dependency_patch(consumer: SourceSite, producer: SourceSite, consumer_id
 
 def _comment(language: str) -> str:
     return "#" if language == "python" else "//"
+
+
+class PatchError(Exception):
+    """A diff does not apply to the text it is meant for."""
+
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def apply(text: str, unified: str) -> str:
+    """Apply a unified diff of one file to ``text``, strictly: every context and removed
+    line must match where the hunk says (no fuzz, no offset search)."""
+    lines = text.split("\n")
+    out: list[str] = []
+    position = 0  # next line of ``lines`` not yet copied
+    diff_lines = unified.split("\n")
+    i = 0
+    while i < len(diff_lines):
+        match = _HUNK.match(diff_lines[i])
+        i += 1
+        if not match:
+            continue
+        start = int(match.group(1)) - (0 if match.group(2) == "0" else 1)
+        if start < position:
+            raise PatchError("hunks overlap or are out of order")
+        out.extend(lines[position:start])
+        position = start
+        while i < len(diff_lines) and not diff_lines[i].startswith("@@"):
+            line = diff_lines[i]
+            i += 1
+            if line.startswith("\\"):
+                continue
+            tag, body = line[:1], line[1:]
+            if tag in (" ", "-"):
+                if position >= len(lines) or lines[position] != body:
+                    raise PatchError(f"line {position + 1} does not match the diff")
+                if tag == " ":
+                    out.append(body)
+                position += 1
+            elif tag == "+":
+                out.append(body)
+            elif line == "":
+                continue
+            else:
+                raise PatchError(f"unexpected diff line {line[:40]!r}")
+    out.extend(lines[position:])
+    return "\n".join(out)

@@ -48,6 +48,12 @@ class Versions:
         self._removed = self._removed_exports(skeleton)
         self.skeleton = _neutralize(skeleton, self._removed)
 
+    def state(self, label: str) -> AppVersion:
+        """The whole head assembly as one plan state: a value that differs from base gets
+        the state's own token, so two different states never pass for the same value."""
+        return _version(self.context.head, self.context.head_graph, label,
+                        lambda kind, stack, name: label if self._changes(kind, stack, name) else BASE)
+
     def head(self, focus: Finding | None = None) -> AppVersion:
         """Head as the simulator sees it; with ``focus``, only that finding's value moves."""
         if focus is None:
