@@ -51,12 +51,17 @@ class Tree:
 
 @dataclass(frozen=True)
 class VerifyOptions:
-    base: Tree
+    base: Tree | None  # None: states on the base branch cannot be built (no base source)
     head: Tree
     budget_seconds: float = 300.0
     workers: int = 2
     app_command: str | None = None
     synth: Synth | None = None  # default: bot.synth.synthesize with app_command
+    # The given base/head assemblies were synthesized from these trees the same way (the
+    # Action): reuse them. Otherwise (the CLI) base and head are synthesized too, so every
+    # state is built alike and the deployed base is the base tree's own synth.
+    reuse_assemblies: bool = True
+    env: Mapping[str, str] = field(default_factory=dict)  # extra environment for synth
     log: Callable[[str], None] = lambda _line: None
 
 
@@ -64,6 +69,7 @@ class VerifyOptions:
 class _Built:
     version: AppVersion | None
     problem: str | None = None  # why the state could not be built
+    modelled_only: bool = False  # not built for lack of time or source: the model's word stands
 
 
 def verify_plans(result: AnalysisResult, base_assembly: Path, head_assembly: Path,
@@ -77,12 +83,27 @@ def verify_plans(result: AnalysisResult, base_assembly: Path, head_assembly: Pat
             runs[id(plan)] = run
             if isinstance(run, Run):
                 states.update((s, None) for s, _ in run.commands)
-    base = load_assembly(base_assembly)
+    if not states:
+        return result
+    ready: dict[State, Path] = {State("base"): base_assembly, State("head"): head_assembly}
     with tempfile.TemporaryDirectory(prefix="cdk-export-guard-states-") as scratch:
-        built = _build_all(list(states), base, {State("base"): base_assembly, State("head"): head_assembly},
-                           Path(scratch), options)
-        base_version = Versions(build_context(base, base)).base
-        initial = deployed_state(base_version)
+        if not options.reuse_assemblies:
+            ready = {}
+            if options.base is not None:
+                states = {State("base"): None, **states}
+            else:
+                ready[State("base")] = base_assembly
+        folders = _synthesize_all(list(states), ready, Path(scratch), options)
+        base_folder = folders.get(State("base"))
+        if not isinstance(base_folder, Path):
+            problem = base_folder.problem if isinstance(base_folder, _Built) else "not built"
+            built = {state: _Built(None, f"the base state could not be built: {problem}", True) for state in states}
+            base = None
+        else:
+            base = load_assembly(base_folder)
+            built = {state: _load(base, folder, state.label) for state, folder in folders.items()}
+        base_version = Versions(build_context(base, base)).base if base is not None else None
+        initial = deployed_state(base_version) if base_version is not None else {}
         checked: dict[int, Plan] = {}
 
         def check(plan: Plan) -> Plan:
@@ -93,6 +114,15 @@ def verify_plans(result: AnalysisResult, base_assembly: Path, head_assembly: Pat
         findings = tuple(replace(f, remediation=_promote(f.remediation, check)) if f.remediation else f
                          for f in result.findings)
     return replace(result, findings=findings)
+
+
+def _load(base: Assembly, folder: Path | _Built, label: str) -> _Built:
+    if isinstance(folder, _Built):
+        return folder
+    try:
+        return _Built(_version(base, load_assembly(folder), label))
+    except (AssemblyError, OSError, ValueError) as exc:
+        return _Built(None, _one_line(exc))
 
 
 def _plans(findings: Iterable[Finding]) -> Iterable[Plan]:
@@ -128,8 +158,8 @@ def _check(plan: Plan, run: Run | str | None, built: Mapping[State, _Built],
         outcome = built.get(state)
         if outcome is None or outcome.version is None:
             problem = outcome.problem if outcome else "not built"
-            if problem and problem.startswith("budget:"):
-                return _keep_modelled(plan, f"not synthesized: {problem[len('budget:'):].strip()}")
+            if outcome is None or outcome.modelled_only:
+                return _keep_modelled(plan, f"not synthesized: {problem}")
             return replace(plan, verification=Verification(Level.NONE, labels, f"state {state.label}: {problem}"))
         versions.append((outcome.version, line))
     try:
@@ -167,39 +197,38 @@ def _keep_modelled(plan: Plan, reason: str) -> Plan:
     return replace(plan, verification=replace(plan.verification, reason=f"{plan.verification.reason}; {reason}"))
 
 
-def _build_all(states: list[State], base: Assembly, ready: Mapping[State, Path], scratch: Path,
-               options: VerifyOptions) -> dict[State, _Built]:
+def _synthesize_all(states: list[State], ready: Mapping[State, Path], scratch: Path,
+                    options: VerifyOptions) -> dict[State, Path | _Built]:
+    """Each state's assembly folder, or why it is missing; in parallel, within the budget."""
     deadline = time.monotonic() + options.budget_seconds
-    built: dict[State, _Built] = {}
+    out: dict[State, Path | _Built] = {}
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.workers))
     try:
         futures = {}
         for number, state in enumerate(states):
             if state in ready:  # base or head as given: already synthesized
-                futures[pool.submit(_given, ready[state])] = state
+                out[state] = ready[state]
+            elif state.tree == "base" and options.base is None:
+                out[state] = _Built(None, "the base branch's source was not given (--base-source)", True)
             else:
                 futures[pool.submit(_synthesize, state, scratch / f"state-{number}", options)] = state
         try:
             for future in concurrent.futures.as_completed(futures, timeout=max(0.0, deadline - time.monotonic())):
                 state = futures[future]
                 try:
-                    folder = future.result()
-                    built[state] = _Built(_version(base, load_assembly(folder), state.label))
+                    out[state] = future.result()
+                    options.log(f"[verify] synthesized {state.label}")
                 except (SynthError, PatchError, AssemblyError, OSError, ValueError) as exc:
-                    built[state] = _Built(None, _one_line(exc))
-                options.log(f"[verify] {state.label}: {'ok' if built[state].version else built[state].problem}")
+                    out[state] = _Built(None, _one_line(exc))
+                    options.log(f"[verify] {state.label}: {_one_line(exc)}")
         except concurrent.futures.TimeoutError:
             pass
         for state in states:
-            built.setdefault(state, _Built(None, f"budget: the synthesis budget of {options.budget_seconds:.0f}s "
-                                                "ran out before this state was built"))
+            out.setdefault(state, _Built(None, f"the synthesis budget of {options.budget_seconds:.0f}s ran out "
+                                              "before this state was built", True))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    return built
-
-
-def _given(folder: Path) -> Path:
-    return folder
+    return out
 
 
 def _version(base: Assembly, state: Assembly, label: str) -> AppVersion:
@@ -208,6 +237,7 @@ def _version(base: Assembly, state: Assembly, label: str) -> AppVersion:
 
 def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
     tree = options.base if state.tree == "base" else options.head
+    assert tree is not None
     app = folder / "app"
     shutil.copytree(tree.path, app, ignore=_COPY_IGNORE, symlinks=True)
     modules = tree.path / "node_modules"
@@ -217,7 +247,8 @@ def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
     context = dict(tree.context)
     if options.synth is not None:
         return options.synth(app, folder / "cdk.out", context)
-    return synthesize(app, folder / "cdk.out", app_command=options.app_command, context=context).out_dir
+    return synthesize(app, folder / "cdk.out", app_command=options.app_command, context=context,
+                      extra_env=options.env).out_dir
 
 
 def apply_changes(app: Path, changes: Iterable[Change]) -> None:

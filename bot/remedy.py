@@ -72,6 +72,7 @@ def attach_plans(
     sources: Mapping[str, SourceSite] | None = None,
     language: str | None = None,
     library_version: str | None = None,
+    base_sources: Mapping[str, SourceSite] | None = None,
 ) -> AnalysisResult:
     """Return the result with a verified-where-possible plan on every finding.
 
@@ -83,7 +84,7 @@ def attach_plans(
     used when the assembly does not say.
     """
     context = context or build_context(result.base, result.head)
-    planner = _Planner(context, code or {}, sites, sources or {}, language, library_version)
+    planner = _Planner(context, code or {}, sites, sources or {}, language, library_version, base_sources or {})
     findings = tuple(replace(f, remediation=planner.plan(f)) for f in result.findings)
     findings = _together(planner, findings)
     return replace(result, findings=blocked_by_blockers(findings))
@@ -180,11 +181,13 @@ def transcript(simulation: Simulation) -> tuple[str, ...]:
 
 class _Planner:
     def __init__(self, context: Context, code: Mapping[str, CodeLocation], sites: Sequence[DeploySite],
-                 sources: Mapping[str, SourceSite], language: str | None, library_version: str | None) -> None:
+                 sources: Mapping[str, SourceSite], language: str | None, library_version: str | None,
+                 base_sources: Mapping[str, SourceSite]) -> None:
         self.context = context
         self.code = code
         self.sites = sites
         self.sources = sources
+        self.base_sources = base_sources
         self.language = language if language in snippets.LANGUAGES else "python"
         self.versions = versions.Versions(context)
         self.full_base = self.versions.base
