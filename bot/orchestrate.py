@@ -26,7 +26,14 @@ from bot.plan_verify import Tree, VerifyOptions, verify_plans
 from bot.remedy import attach_plans
 from bot.render import json_report, markdown, sarif
 from bot.render import status as status_bodies
-from bot.source import app_language, code_locations, declared_library_version, plan_construct_paths, source_sites
+from bot.source import (
+    app_language,
+    code_locations,
+    declared_library_version,
+    import_sites,
+    plan_construct_paths,
+    source_sites,
+)
 from bot.synth import SynthError, synthesize
 
 if TYPE_CHECKING:
@@ -124,6 +131,9 @@ def _run_analysis(
     paths = plan_construct_paths(result)
     sources = source_sites(source, paths) if source else {}
     base_sources = source_sites(base_source, paths) if base_source else {}
+    named = [f.export for f in result.findings if f.export and ":ExportsOutput" not in f.export]
+    readers = import_sites(source, named) if source else {}
+    base_readers = import_sites(base_source, named) if base_source else {}
     language = app_language(source) if source else None
     library = declared_library_version(source) if source else None
     root = repo or source
@@ -133,7 +143,8 @@ def _run_analysis(
 
         return plan_findings(result, context, code=code, sites=sites)
     return attach_plans(result, context, code=code, sites=sites, sources=sources, language=language,
-                        library_version=library, base_sources=base_sources)
+                        library_version=library, base_sources=base_sources, readers=readers,
+                        base_readers=base_readers)
 
 
 def slug(app_directory: str) -> str:

@@ -12,8 +12,10 @@ interface other planners reuse (CDK Pipelines, issue #11).
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import snippets
@@ -129,10 +131,12 @@ class _Edit:
 
 def _apply(text: str, edits: list[_Edit]) -> str:
     lines = text.split("\n")
-    for edit in sorted(edits, key=lambda e: e.after, reverse=True):
+    for edit in edits:  # rewrites keep line numbers: do them first
         if edit.first is not None and edit.first_text is not None:
             lines[edit.first] = edit.first_text
-        lines[edit.after + 1 : edit.after + 1] = list(edit.lines)
+    for edit in sorted(edits, key=lambda e: e.after, reverse=True):
+        if edit.lines:
+            lines[edit.after + 1 : edit.after + 1] = list(edit.lines)
     return "\n".join(lines)
 
 
@@ -208,6 +212,121 @@ def add_dependency_patch(consumer: SourceSite, producer: SourceSite, consumer_id
     edits.append(_Edit(later.last, (later.indent + note, later.indent + code)))
     after = _apply(consumer.text, edits)
     return Change("patch", path=consumer.path, diff=diff(consumer.path, consumer.text, after))
+
+
+_IMPORT_VALUE = (
+    r"(?:[A-Za-z_$][\w$]*\.)?Fn\.(?:import_value|importValue|ImportValue)\(\s*"
+    r"(?:jsii\.String\(\s*(['\"]){name}\1\s*\)|(['\"]){name}\2)\s*\)"
+)
+_SSM_IMPORT = {
+    "python": "from aws_cdk import aws_ssm as ssm",
+    "typescript": "import * as ssm from 'aws-cdk-lib/aws-ssm';",
+    "javascript": "const ssm = require('aws-cdk-lib/aws-ssm');",
+}
+_HAS_SSM = {
+    "python": re.compile(r"^\s*from\s+aws_cdk\s+import\s+[^\n]*\baws_ssm\s+as\s+ssm\b", re.M),
+    "typescript": re.compile(r"\bas\s+ssm\s+from\s+['\"]aws-cdk-lib/aws-ssm['\"]"),
+    "javascript": re.compile(r"\bssm\s*=\s*require\(\s*['\"]aws-cdk-lib/aws-ssm['\"]"),
+}
+
+
+def ssm_switch_patches(producer: SourceSite, construct_id: str, attribute: str, parameter: str,
+                       export_name: str, readers: list[SourceSite]) -> list[Change] | None:
+    """Move readers of a hand-named export to an SSM parameter the producer writes.
+
+    The producer gets ``ssm.StringParameter(...)`` with the exported attribute after the
+    construct's creation (its CfnOutput export stays: it is hand-written); each
+    ``Fn.import_value("<export_name>")`` in ``readers`` becomes
+    ``ssm.StringParameter.value_for_string_parameter(self, "<parameter>")``. One diff per
+    file; the ``ssm`` module import is added where missing. None when a statement cannot
+    be delimited or no import of the name is found.
+    """
+    stmt = statement(producer)
+    if stmt is None or producer.language not in _SSM_IMPORT:
+        return None
+    files: dict[str, tuple[SourceSite, list[_Edit]]] = {producer.path: (producer, [])}
+    language = producer.language
+    name = stmt.target
+    if name is None:
+        name = snippets.variable(construct_id, language)
+        first, first_text = _name_edit(stmt, name)
+        files[producer.path][1].append(_Edit(-2, (), first, first_text))
+    write = snippets.ssm_write(snippets.this(language), "CdkExportGuardParameter" + construct_id, parameter,
+                               f"{name}.{snippets.member(attribute, language)}", language)
+    files[producer.path][1].append(_Edit(stmt.last, (stmt.indent + write,)))
+    pattern = re.compile(_IMPORT_VALUE.replace("{name}", re.escape(export_name)))
+    read = snippets.ssm_read(snippets.this(language), parameter, language)
+    replaced = 0
+    for reader in {r.path: r for r in readers}.values():
+        if reader.language != language:
+            return None
+        site, edits = files.setdefault(reader.path, (reader, []))
+        quiet = _strings_and_comments(site.text)
+        lines = site.text.split("\n")
+        offset = 0
+        for index, line in enumerate(lines):
+            def swap(match: re.Match[str], start: int = offset, quiet: Callable[[int], bool] = quiet) -> str:
+                return match.group(0) if quiet(start + match.start()) else read
+            new = pattern.sub(swap, line)
+            offset += len(line) + 1
+            if new != line:
+                edits.append(_Edit(-2, (), index, new))
+                replaced += 1
+    if not replaced:
+        return None
+    changes = []
+    for site, edits in files.values():
+        if not edits:
+            continue
+        if not _HAS_SSM[language].search(site.text):
+            edits.append(_Edit(_last_import(site.text, language), (_SSM_IMPORT[language],)))
+        after = _apply(site.text, edits)
+        changes.append(Change("patch", path=site.path, diff=diff(site.path, site.text, after)))
+    return changes
+
+
+def _strings_and_comments(text: str) -> Callable[[int], bool]:
+    """Whether an offset of ``text`` lies inside a string literal or a comment."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(text):
+        if text.startswith(('"""', "'''"), i):
+            end = text.find(text[i : i + 3], i + 3)
+            end = len(text) if end < 0 else end + 3
+        elif text[i] in "\"'`":
+            end = i + 1
+            while end < len(text) and text[end] != text[i] and text[end] != "\n":
+                end += 2 if text[end] == "\\" else 1
+            end += 1
+        elif text[i] == "#" or text.startswith("//", i):
+            newline = text.find("\n", i)
+            end = len(text) if newline < 0 else newline
+        elif text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            end = len(text) if close < 0 else close + 2
+        else:
+            i += 1
+            continue
+        spans.append((i, end))
+        i = end
+    starts = [a for a, _ in spans]
+
+    def inside(offset: int) -> bool:
+        index = bisect.bisect_right(starts, offset) - 1
+        return index >= 0 and spans[index][0] < offset < spans[index][1]
+
+    return inside
+
+
+def _last_import(text: str, language: str) -> int:
+    """0-based index of the last top-level import line (the new import goes after it)."""
+    pattern = r"^(?:from\s+\S+\s+import\s|import\s)" if language == "python" else \
+        r"^(?:import\s|const\s+\w+\s*=\s*require\()"
+    last = -1
+    for index, line in enumerate(text.split("\n")):
+        if re.match(pattern, line) and not line.rstrip().endswith("("):
+            last = index
+    return last
 
 
 def _comment(language: str) -> str:

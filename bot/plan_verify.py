@@ -83,8 +83,6 @@ def verify_plans(result: AnalysisResult, base_assembly: Path, head_assembly: Pat
             runs[id(plan)] = run
             if isinstance(run, Run):
                 states.update((s, None) for s, _ in run.commands)
-    if not states:
-        return result
     ready: dict[State, Path] = {State("base"): base_assembly, State("head"): head_assembly}
     with tempfile.TemporaryDirectory(prefix="cdk-export-guard-states-") as scratch:
         if not options.reuse_assemblies:
@@ -93,9 +91,11 @@ def verify_plans(result: AnalysisResult, base_assembly: Path, head_assembly: Pat
                 states = {State("base"): None, **states}
             else:
                 ready[State("base")] = base_assembly
-        folders = _synthesize_all(list(states), ready, Path(scratch), options)
-        base_folder = folders.get(State("base"))
-        if not isinstance(base_folder, Path):
+        folders = _synthesize_all(list(states), ready, Path(scratch), options) if states else {}
+        base_folder = folders.get(State("base"), ready.get(State("base")))
+        if not states:
+            built, base = {}, None
+        elif not isinstance(base_folder, Path):
             problem = base_folder.problem if isinstance(base_folder, _Built) else "not built"
             built = {state: _Built(None, f"the base state could not be built: {problem}", True) for state in states}
             base = None

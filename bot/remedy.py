@@ -73,6 +73,8 @@ def attach_plans(
     language: str | None = None,
     library_version: str | None = None,
     base_sources: Mapping[str, SourceSite] | None = None,
+    readers: Mapping[str, Sequence[SourceSite]] | None = None,
+    base_readers: Mapping[str, Sequence[SourceSite]] | None = None,
 ) -> AnalysisResult:
     """Return the result with a verified-where-possible plan on every finding.
 
@@ -85,6 +87,7 @@ def attach_plans(
     """
     context = context or build_context(result.base, result.head)
     planner = _Planner(context, code or {}, sites, sources or {}, language, library_version, base_sources or {})
+    planner.readers, planner.base_readers = readers or {}, base_readers or {}
     findings = tuple(replace(f, remediation=planner.plan(f)) for f in result.findings)
     findings = _together(planner, findings)
     return replace(result, findings=blocked_by_blockers(findings))
@@ -188,6 +191,9 @@ class _Planner:
         self.sites = sites
         self.sources = sources
         self.base_sources = base_sources
+        # Where hand-named exports are imported by name, per export, in head / base source.
+        self.readers: Mapping[str, Sequence[SourceSite]] = {}
+        self.base_readers: Mapping[str, Sequence[SourceSite]] = {}
         self.language = language if language in snippets.LANGUAGES else "python"
         self.versions = versions.Versions(context)
         self.full_base = self.versions.base
@@ -518,7 +524,7 @@ class _Planner:
         value = self._value_expression(finding) or "<the exported value>"
         write = snippets.ssm_write(snippets.this(language), "CdkExportGuardParameter", parameter, value, language)
         read = snippets.ssm_read(snippets.this(language), parameter, language)
-        edits = [
+        edits: list[Change] = [
             Change("description", path=self._site_path(finding),
                    description=f"in {producer}: add `{write}`"),
         ]
@@ -534,13 +540,22 @@ class _Planner:
         edits.append(Change("description", description=f"where the stacks are created: "
                             f"`{snippets.add_dependency('<consumer>', '<producer>', language)}` for each consumer "
                             "(an SSM read makes no dependency by itself)"))
+        later: tuple[Change, ...] = (Change("description", description="this pull request on top of change 1"),)
+        declared = all(head.stacks[producer].id in upstream(head, [c]) for c in consumers if c in head.stacks)
+        if not _automatic(export) and declared:
+            # Hand-named: the CfnOutput export stays by itself; the reads are `Fn.import_value("<name>")`.
+            patched = self._ssm_patches(export, parameter, self.base_sources, self.base_readers)
+            patched_head = self._ssm_patches(export, parameter, self.sources, self.readers)
+            if patched and patched_head:
+                edits, later = patched, tuple(patched_head)
+        patched_all = all(c.kind == "patch" for c in edits)
         steps = (
             Step(title="Split this pull request: land change 1 alone first, then this change", kind="split"),
             Step(
                 title="Change 1 (without this PR's change): pass the value through an SSM parameter",
                 kind="code-change",
-                detail=f"The parameter name {parameter} is a suggestion. No patch could be produced for "
-                "this change: edit by hand as below.",
+                detail=f"The parameter name {parameter} is a suggestion."
+                + ("" if patched_all else " No patch could be produced for this change: edit by hand as below."),
                 commands=(first,),
                 changes=tuple(edits),
                 applies_to="base",
@@ -552,12 +567,20 @@ class _Planner:
                 "read the new value." + (" Remove the temporary export line." if _automatic(export) else ""),
                 commands=(second,),
                 code=location,
-                changes=(Change("description", description="this pull request on top of change 1"),),
+                changes=later,
                 applies_to="head",
             ),
         )
         return Candidate(Plan("split-ssm-parameter", refusal, steps), ((s1, first), (s2, second)),
                          versions.restrict(s2, both_ids))
+
+    def _ssm_patches(self, export: str, parameter: str, sources: Mapping[str, SourceSite],
+                     readers: Mapping[str, Sequence[SourceSite]]) -> list[Change] | None:
+        found = self._value_site(export, sources)
+        if found is None or not readers.get(export):
+            return None
+        site, construct_id, attribute = found
+        return patches.ssm_switch_patches(site, construct_id, attribute, parameter, export, list(readers[export]))
 
     def _detach_candidate(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str],
                           strategy: str) -> Candidate:
@@ -697,7 +720,8 @@ class _Planner:
         found = self._value_site(finding.export or "")
         return found[0].path if found else None
 
-    def _value_site(self, export: str) -> tuple[SourceSite, str, str] | None:
+    def _value_site(self, export: str, sources: Mapping[str, SourceSite] | None = None
+                    ) -> tuple[SourceSite, str, str] | None:
         resource, stack = self._exported_resource(export)
         if resource is None or stack is None or not resource.construct_path:
             return None
@@ -708,7 +732,7 @@ class _Planner:
         if attribute is None or len(segments) < 3 or segments[-1] != "Resource" \
                 or "/".join(segments[:-2]) != stack.hierarchical_id.replace("/", "/"):
             return None
-        site = self.sources.get(resource.construct_path)
+        site = (self.sources if sources is None else sources).get(resource.construct_path)
         return (site, segments[-2], attribute) if site is not None else None
 
     def _keep_changes(self, kept_exports: list[tuple[str, str]]) -> list[Change]:

@@ -373,3 +373,20 @@ def plan_construct_paths(result: AnalysisResult) -> list[str]:
             if found is not None and found.parent is None:
                 paths.append(found.hierarchical_id)
     return list(dict.fromkeys(paths))
+
+
+def import_sites(source: Path, names: Iterable[str]) -> dict[str, list[SourceSite]]:
+    """Lines that import each hand-named export by its literal name (``Fn.import_value("x")``)."""
+    language = app_language(source)
+    found: dict[str, list[SourceSite]] = {}
+    texts: dict[str, str | None] = {}
+    for name in names:
+        for location in locate_string(source, name, language=language):
+            if not re.search(r"import_?[vV]alue|ImportValue", location.snippet):
+                continue
+            if location.path not in texts:
+                texts[location.path] = read_text(source / location.path, 2_000_000)
+            text = texts[location.path]
+            if text is not None:
+                found.setdefault(name, []).append(SourceSite(location.path, location.language, location.line, text))
+    return found
