@@ -107,6 +107,14 @@ def _together(planner: _Planner, findings: tuple[Finding, ...]) -> tuple[Finding
             plan = planner.plan_together(group)
         except (KeyError, AssertionError, SelectionError):
             plan = None
+        plans = [f.remediation for f in group]
+        if plan is None and all(p is not None and p.checked for p in plans) \
+                and len({(p.strategy, p.steps) for p in plans if p is not None}) == 1:
+            # The same steps fix each of them (e.g. the app-wide flag): one plan for all.
+            first = plans[0]
+            assert first is not None
+            plan = replace(first, covers=tuple(f.id for f in group),
+                           alternatives=tuple(a for a in first.alternatives if a.covers))
         for finding in group:
             if plan is not None:
                 combined[finding.id] = plan
@@ -643,9 +651,43 @@ class _Planner:
         out.extend(keep)
         if not keep:
             # Nothing in head produces the old value (a replaced `current_version`): the
-            # consumers must let go of it before the producer deploys.
+            # consumers must let go of it before the producer deploys: weak references
+            # (automatic references only), or detached by hand.
+            if _automatic(export) and _version_at_least(self.library, WEAK_REFERENCES_SINCE) is not False:
+                out.append(self._weak_removed(finding, head, producer, consumers))
             out.append(self._detach_candidate(finding, head, producer, consumers, "detach-then-deploy"))
         return out
+
+    def _weak_removed(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> Candidate:
+        """Change 1 `both` on base: the consumers stop importing; change 2 this PR with `weak`."""
+        export = finding.export
+        assert export is not None
+        both_ids = [producer, *consumers]
+        v1 = versions.weak_switch(self.base, export, producer, consumers, keep_export=True, label="both")
+        v2 = versions.weak_all(head, producer, consumers, label="weak")
+        first = self._command(v1, both_ids)
+        second = self._command(v2, both_ids, force=True)
+        steps = (
+            Step(title="Split this pull request: land change 1 alone first, then this change", kind="split"),
+            *self._upgrade_step(_version_at_least(self.library, WEAK_REFERENCES_SINCE)),
+            Step(title=f"Change 1 (without this PR's change): set `{FLAG}` to `both` in cdk.json, merge and deploy",
+                 kind="code-change",
+                 detail=f"{_names(consumers)} switch to Fn::GetStackOutput and stop importing {export}; "
+                 f"{producer} keeps the export.",
+                 commands=(first,), changes=(Change("context", key=FLAG, value="both"),), applies_to="base"),
+            Step(title=f"Change 2: this PR's change, with `{FLAG}` set to `weak`; deploy the producer, then the "
+                 "consumers", kind="deploy",
+                 detail=f"Nothing imports the old export any more, so {producer} may drop it.",
+                 commands=(second,), changes=(Change("context", key=FLAG, value="weak"),), applies_to="head"),
+        )
+        return Candidate(
+            Plan("split-weak-reference",
+                 f"Nothing in this pull request still produces the value {export} carries (its resource got a "
+                 "new logical id), so it cannot be kept one more release, and the consumers cannot go first "
+                 "(they import the new export). Move them to weak references first.", steps),
+            ((v1, first), (v2, second)),
+            versions.restrict(v2, both_ids),
+        )
 
     def _keep_candidates(self, finding: Finding, head: AppVersion, kept_exports: list[tuple[str, str]],
                          consumers: list[str], covers: tuple[Finding, ...] = ()) -> list[Candidate]:

@@ -335,3 +335,22 @@ def add_dependencies(version: AppVersion, producer: str, consumers: Iterable[str
         c = specs[consumer]
         specs[consumer] = replace(c, dependencies=c.dependencies | {producer})
     return replace(version, label=label, stacks=specs)
+
+
+def weak_all(version: AppVersion, producer: str, consumers: Iterable[str], *, label: str) -> AppVersion:
+    """The `weak` mode for one producer: its automatic exports the consumers import become
+    plain outputs they read with Fn::GetStackOutput; the exports go."""
+    specs = dict(version.stacks)
+    p = specs[producer]
+    automatic = {e for e in p.exports if ":ExportsOutput" in e}
+    read = {e for c in consumers for e in specs[c].imports & automatic}
+    outputs = {**p.outputs, **{publish_name(e): p.exports[e] for e in read}}
+    exports = {k: v for k, v in p.exports.items() if k not in read}
+    specs[producer] = replace(p, outputs=outputs, exports=exports, template=p.template + "+" + label)
+    for consumer in consumers:
+        c = specs[consumer]
+        mine = c.imports & read
+        specs[consumer] = replace(c, imports=c.imports - mine,
+                                  weak_reads=c.weak_reads | {(p.name, publish_name(e)) for e in mine},
+                                  template=c.template + "+weak-read")
+    return replace(version, label=label, stacks=specs)
