@@ -39,7 +39,7 @@ def cached_state_synth(app: Path, out: Path, context: Mapping[str, str]) -> Path
     return target
 
 
-def test_app_options(name: str, budget_seconds: float = 600.0) -> VerifyOptions:
+def app_verify_options(name: str, budget_seconds: float = 600.0) -> VerifyOptions:
     """Verification options for a variant test app: one folder, base and head by context."""
     folder = app_dir(name)
     return VerifyOptions(
