@@ -43,6 +43,7 @@ class Inputs:
     publish: bool
     report_dir: str | None  # publish these reports instead of analyzing
     cache_dir: str | None  # synthesized base assemblies kept between runs (with actions/cache)
+    verify_budget_seconds: float | None = 300.0  # plan states synthesized within this time; None: off
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,17 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         raise ConfigError(f"input synth-timeout must be a number of seconds; got {timeout!r}") from None
     if timeout_seconds <= 0:
         raise ConfigError("input synth-timeout must be positive")
+    verify_budget: float | None = None
+    if _bool(get("verify-plans", "true"), "verify-plans"):
+        budget = get("verify-budget", "300") or "300"
+        try:
+            verify_budget = float(budget)
+        except ValueError:
+            raise ConfigError(f"input verify-budget must be a number of seconds; got {budget!r}") from None
+        if verify_budget <= 0:
+            raise ConfigError("input verify-budget must be positive")
     return Inputs(
+        verify_budget_seconds=verify_budget,
         github_token=get("github-token"),
         app_directories=directories,
         base_ref=get("base-ref") or None,

@@ -32,6 +32,7 @@ from bot.model import (
     CodeLocation,
     Environment,
     Finding,
+    Level,
     Plan,
     ReferenceKind,
     Severity,
@@ -39,6 +40,7 @@ from bot.model import (
     StackKey,
     Step,
     ValueChange,
+    Verification,
 )
 from bot.remedy import attach_plans, deploy_command
 
@@ -458,7 +460,8 @@ def _outside_finding(change: ExportChange, outside: list[str]) -> Finding:
                 commands=(deploy_command([producer.hierarchical_id]),),
             ),
         ),
-        verified=False,
+        verification=Verification(Level.NONE, (), "outside the app: the simulator cannot deploy other "
+                                  "owners' stacks"),
     )
     return Finding(
         rule=OUTSIDE_RULE,

@@ -259,26 +259,91 @@ class PipelineEdit:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One machine-applicable edit of the app a step asks for.
+
+    ``kind``: ``context`` (``key``/``value``, for cdk.json's context or ``-c``),
+    ``patch`` (a unified ``diff`` of the file at ``path``, relative to the app folder),
+    or ``description`` (no patch could be produced: ``description`` says exactly what to
+    edit, ``path`` where, when known).
+    """
+
+    kind: str
+    key: str | None = None
+    value: Json = None
+    path: str | None = None
+    diff: str | None = None
+    description: str | None = None
+
+    def to_json(self) -> dict[str, Json]:
+        if self.kind == "context":
+            return {"kind": self.kind, "key": self.key, "value": self.value}
+        if self.kind == "patch":
+            return {"kind": self.kind, "path": self.path, "diff": self.diff}
+        return {"kind": self.kind, "path": self.path, "description": self.description}
+
+
+# The tree a step's changes are made on (and its commands run against).
+APPLIES_TO = ("base", "head", "previous")
+
+
+@dataclass(frozen=True)
 class Step:
     title: str
     kind: str  # deploy | code-change | split | pipeline-edit
     commands: tuple[str, ...] = ()
     code: CodeLocation | None = None
     detail: str = ""
+    changes: tuple[Change, ...] = ()
+    applies_to: str | None = None  # base | head | previous; None for steps that deploy nothing
+
+    @property
+    def patchable(self) -> bool:
+        """Every change of the step can be applied by a tool (none is only described)."""
+        return all(c.kind != "description" for c in self.changes)
+
+
+class Level(enum.Enum):
+    """How far a plan was checked; only SYNTHESIZED may be called verified."""
+
+    NONE = "none"  # not checked, or the check failed (``reason`` says which)
+    MODELLED = "modelled"  # the simulator accepts it on a model of the change, not synthesized
+    SYNTHESIZED = "synthesized"  # its changes were applied, synthesized and the real templates accepted
+
+
+@dataclass(frozen=True)
+class Verification:
+    level: Level = Level.NONE
+    states: tuple[str, ...] = ()  # the app states checked: "head", "base + context ...", ...
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Json]:
+        return {"level": self.level.value, "states": list(self.states), "reason": self.reason}
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How to get a finding's change deployed; ``verified`` once the simulator agrees."""
+    """How to get a finding's change deployed, and how far that was checked."""
 
     strategy: str
     summary: str
     steps: tuple[Step, ...]
     deploy_command: str | None = None
     pipeline_edits: tuple[PipelineEdit, ...] = ()
-    verified: bool = False
+    verification: Verification = Verification()
     alternatives: tuple[Plan, ...] = ()
     simulation: tuple[str, ...] = ()  # what the simulator saw, one line per command
+    covers: tuple[str, ...] = ()  # ids of every finding this plan fixes, when it fixes several together
+
+    @property
+    def verified(self) -> bool:
+        """JSON v1's ``verified``: true only when checked on synthesized templates."""
+        return self.verification.level is Level.SYNTHESIZED
+
+    @property
+    def checked(self) -> bool:
+        """The simulator accepted it, on the model at least."""
+        return self.verification.level in (Level.MODELLED, Level.SYNTHESIZED)
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,18 @@ from bot.cdk_diff import changed_stack_diffs
 from bot.gcpause import cyclic_gc_paused
 from bot.model import AnalysisResult, Severity
 from bot.pipelines import find_deploy_sites
+from bot.plan_verify import Tree, VerifyOptions, verify_plans
 from bot.remedy import attach_plans
 from bot.render import json_report, markdown, sarif
 from bot.render import status as status_bodies
-from bot.source import code_locations
+from bot.source import (
+    app_language,
+    code_locations,
+    declared_library_version,
+    import_sites,
+    plan_construct_paths,
+    source_sites,
+)
 from bot.synth import SynthError, synthesize
 
 if TYPE_CHECKING:
@@ -53,6 +61,7 @@ class SynthOptions:
     timeout_seconds: float = 900.0
     parallel: bool = True
     context: Mapping[str, str] = field(default_factory=dict)
+    verify_budget_seconds: float | None = None  # build each plan's states for real within this time; None: off
 
 
 @dataclass(frozen=True)
@@ -86,19 +95,25 @@ class AppOutcome:
 
 
 def run_analysis(
-    base: Path, head: Path, source: Path | None = None, repo: Path | None = None, live: LiveOptions | None = None
+    base: Path, head: Path, source: Path | None = None, repo: Path | None = None, live: LiveOptions | None = None,
+    *, base_source: Path | None = None, verify: VerifyOptions | None = None,
 ) -> AnalysisResult:
     """Load both assemblies, analyze, attach checked plans. Raises AssemblyError on bad input.
 
     With ``live``, what is deployed corrects and completes the result; AWS failures
-    become notes, never errors.
+    become notes, never errors. ``base_source``: the base branch's app folder, for patches
+    on the base; with ``verify``, every plan's states are synthesized and checked.
     """
     with cyclic_gc_paused():
-        return _run_analysis(base, head, source, repo, live)
+        result = _run_analysis(base, head, source, repo, live, base_source)
+    if verify is not None:
+        result = verify_plans(result, base, head, verify)
+    return result
 
 
 def _run_analysis(
-    base: Path, head: Path, source: Path | None, repo: Path | None, live: LiveOptions | None
+    base: Path, head: Path, source: Path | None, repo: Path | None, live: LiveOptions | None,
+    base_source: Path | None = None,
 ) -> AnalysisResult:
     limits = Limits.from_environment(os.environ)
     base_assembly, head_assembly = load_assembly(base, limits), load_assembly(head, limits)
@@ -113,13 +128,23 @@ def _run_analysis(
         result = apply_live(result, context, facts)
         context = context_for(result, context)
     code = code_locations(result, source) if source else {}
+    paths = plan_construct_paths(result)
+    sources = source_sites(source, paths) if source else {}
+    base_sources = source_sites(base_source, paths) if base_source else {}
+    named = [f.export for f in result.findings if f.export and ":ExportsOutput" not in f.export]
+    readers = import_sites(source, named) if source else {}
+    base_readers = import_sites(base_source, named) if base_source else {}
+    language = app_language(source) if source else None
+    library = declared_library_version(source) if source else None
     root = repo or source
     sites = find_deploy_sites(root) if root else []
     if live is not None:
         from bot.live import plan_findings
 
         return plan_findings(result, context, code=code, sites=sites)
-    return attach_plans(result, context, code=code, sites=sites)
+    return attach_plans(result, context, code=code, sites=sites, sources=sources, language=language,
+                        library_version=library, base_sources=base_sources, readers=readers,
+                        base_readers=base_readers)
 
 
 def slug(app_directory: str) -> str:
@@ -134,7 +159,16 @@ def run_app(app_directory: str, base: Side, head: Side, work_dir: Path, options:
     try:
         base_dir, head_dir = _assemblies(base, head, out, options, log)
         log(f"[{app_directory}] analyzing {base_dir} -> {head_dir}")
-        result = run_analysis(base_dir, head_dir, source=head.app_dir, repo=repo, live=options.live)
+        verify = None
+        if options.verify_budget_seconds is not None and head.app_dir is not None:
+            verify = VerifyOptions(
+                base=Tree(base.app_dir, dict(options.context)) if base.app_dir else None,
+                head=Tree(head.app_dir, dict(options.context)),
+                budget_seconds=options.verify_budget_seconds, app_command=options.app_command,
+                log=log,
+            )
+        result = run_analysis(base_dir, head_dir, source=head.app_dir, repo=repo, live=options.live,
+                              base_source=base.app_dir, verify=verify)
         diffs = tuple((d.stack, d.text) for d in changed_stack_diffs(result, base_dir, head_dir)) \
             if options.cdk_diff else ()
     except SynthError as exc:

@@ -15,23 +15,28 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot import versions
+from bot import patches, snippets, versions
 from bot.analysis import Context, build_context
 from bot.deploy_command import DeployCommand, parse_deploy, render_deploy
 from bot.deploy_sites import DeploySite, EditError, propose_edit
 from bot.gcpause import paused
 from bot.model import (
     AnalysisResult,
+    Change,
     CodeLocation,
     Finding,
+    Level,
     PipelineEdit,
     Plan,
     ReferenceKind,
+    Resource,
     Severity,
     Stack,
     StackKey,
     Step,
+    Verification,
 )
+from bot.patches import SourceSite
 from bot.simulate import (
     AppVersion,
     Invocation,
@@ -47,6 +52,7 @@ from bot.simulate import (
 )
 
 WEAK_REFERENCES_SINCE = (2, 254, 0)
+MODELLED_REASON = "checked on a model of the change, not synthesized"
 FLAG = "@aws-cdk/core:defaultCrossStackReferences"
 
 
@@ -63,17 +69,87 @@ def attach_plans(
     context: Context | None = None,
     code: Mapping[str, CodeLocation] | None = None,
     sites: Sequence[DeploySite] = (),
+    sources: Mapping[str, SourceSite] | None = None,
+    language: str | None = None,
+    library_version: str | None = None,
+    base_sources: Mapping[str, SourceSite] | None = None,
+    readers: Mapping[str, Sequence[SourceSite]] | None = None,
+    base_readers: Mapping[str, Sequence[SourceSite]] | None = None,
 ) -> AnalysisResult:
     """Return the result with a verified-where-possible plan on every finding.
 
     ``code``: source locations of constructs by construct path; ``sites``: the
     repository's `cdk deploy` commands (pipelines, workflows, scripts). Both are found
-    by the caller (I/O); here they are only checked against the plans.
+    by the caller (I/O); here they are only checked against the plans. ``sources``: where
+    constructs and stacks are created (by construct path / stack id), for patches;
+    ``language``: the app's; ``library_version``: aws-cdk-lib pinned by the app's files,
+    used when the assembly does not say.
     """
     context = context or build_context(result.base, result.head)
-    planner = _Planner(context, code or {}, sites)
+    planner = _Planner(context, code or {}, sites, sources or {}, language, library_version, base_sources or {})
+    planner.readers, planner.base_readers = readers or {}, base_readers or {}
     findings = tuple(replace(f, remediation=planner.plan(f)) for f in result.findings)
-    return replace(result, findings=findings)
+    findings = _together(planner, findings)
+    return replace(result, findings=blocked_by_blockers(findings))
+
+
+def _together(planner: _Planner, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Findings with the same producer whose fixes ship in one release get one plan for all."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        if finding.severity is Severity.BLOCKER and finding.producer:
+            groups.setdefault((str(finding.environment), finding.producer), []).append(finding)
+    combined: dict[str, Plan] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        try:
+            plan = planner.plan_together(group)
+        except (KeyError, AssertionError, SelectionError):
+            plan = None
+        plans = [f.remediation for f in group]
+        if plan is None and all(p is not None and p.checked for p in plans) \
+                and len({(p.strategy, p.steps) for p in plans if p is not None}) == 1:
+            # The same steps fix each of them (e.g. the app-wide flag): one plan for all.
+            first = plans[0]
+            assert first is not None
+            plan = replace(first, covers=tuple(f.id for f in group),
+                           alternatives=tuple(a for a in first.alternatives if a.covers))
+        for finding in group:
+            if plan is not None:
+                combined[finding.id] = plan
+            elif finding.remediation is not None and finding.remediation.checked:
+                # Checked alone; with the other findings' changes in the same release it may not hold.
+                reason = (f"checked for this finding alone; {len(group) - 1} other blocker(s) on "
+                          f"{finding.producer} ship in the same release and no combined plan was accepted")
+                combined[finding.id] = replace(finding.remediation, verification=Verification(
+                    Level.NONE, finding.remediation.verification.states, reason))
+    return tuple(replace(f, remediation=combined.get(f.id, f.remediation)) for f in findings)
+
+
+def blocked_by_blockers(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Check order: a lesser finding's plan is not accepted while a blocker on its stacks stands.
+
+    Its plan was checked with only its own change moving; run as given in this pull request,
+    the blocker's producer is refused first. It is accepted again once the blocker's plan
+    (which deploys this pull request at its end) covers it.
+    """
+    blockers = [f for f in findings if f.severity is Severity.BLOCKER]
+    out = []
+    for finding in findings:
+        plan = finding.remediation
+        stacks = {finding.producer, *finding.consumers} - {""}
+        blocker = next((b for b in blockers if b is not finding and stacks & {b.producer, *b.consumers}
+                        and not (plan is not None and b.id in plan.covers)), None)
+        if finding.severity is Severity.BLOCKER or plan is None or blocker is None or not plan.checked:
+            out.append(finding)
+            continue
+        shared = sorted(stacks & {blocker.producer, *blocker.consumers})
+        reason = (f"not on its own: blocker {blocker.id} ({blocker.rule}, {blocker.subject}) makes CloudFormation "
+                  f"refuse this pull request on {_names(shared)}; follow that blocker's plan first")
+        verification = replace(plan.verification, level=Level.NONE, reason=reason)
+        out.append(replace(finding, remediation=replace(plan, verification=verification)))
+    return tuple(out)
 
 
 def deploy_command(
@@ -115,16 +191,24 @@ def transcript(simulation: Simulation) -> tuple[str, ...]:
 
 
 class _Planner:
-    def __init__(self, context: Context, code: Mapping[str, CodeLocation], sites: Sequence[DeploySite]) -> None:
+    def __init__(self, context: Context, code: Mapping[str, CodeLocation], sites: Sequence[DeploySite],
+                 sources: Mapping[str, SourceSite], language: str | None, library_version: str | None,
+                 base_sources: Mapping[str, SourceSite]) -> None:
         self.context = context
         self.code = code
         self.sites = sites
+        self.sources = sources
+        self.base_sources = base_sources
+        # Where hand-named exports are imported by name, per export, in head / base source.
+        self.readers: Mapping[str, Sequence[SourceSite]] = {}
+        self.base_readers: Mapping[str, Sequence[SourceSite]] = {}
+        self.language = language if language in snippets.LANGUAGES else "python"
         self.versions = versions.Versions(context)
         self.full_base = self.versions.base
         self.full_initial = deployed_state(self.full_base)
         self.base, self.initial = self.full_base, self.full_initial
         self._publishers = [_publishers(self.full_base), _publishers(self.versions.skeleton)]
-        self.library = context.head.cdk_library_version or context.base.cdk_library_version
+        self.library = context.head.cdk_library_version or context.base.cdk_library_version or library_version
         self.stacks: dict[StackKey, Stack] = {s.key: s for s in context.base.all_stacks()}
         self.stacks.update({s.key: s for s in context.head.all_stacks()})
 
@@ -193,10 +277,10 @@ class _Planner:
         The chosen plan also gets the pipeline edits its last deploy needs.
         """
         checked = [(self._verify(c), c) for c in candidates]
-        verified = [(p, c) for p, c in checked if p.verified]
-        pool = verified or checked
+        accepted = [(p, c) for p, c in checked if p.checked]
+        pool = accepted or checked
         (best, candidate), rest = pool[0], pool[1:]
-        edits = self._pipeline_edits(candidate) if best.verified else ()
+        edits = self._pipeline_edits(candidate) if best.checked else ()
         steps = best.steps
         if edits:
             steps = (*steps, Step(
@@ -209,13 +293,20 @@ class _Planner:
                        alternatives=tuple(p for p, _ in rest) + best.alternatives)
 
     def _verify(self, candidate: Candidate) -> Plan:
+        states = tuple(dict.fromkeys(version.label for version, _ in candidate.invocations))
         try:
             simulation = simulate_commands(self.initial, candidate.invocations)
         except ValueError as exc:
-            return replace(candidate.plan, verified=False, simulation=(str(exc),))
+            return replace(candidate.plan, simulation=(str(exc),),
+                           verification=Verification(Level.NONE, states, str(exc)))
         missing = differences(simulation.state, candidate.target) if simulation.error is None else []
         lines = transcript(simulation) + tuple(f"not reached: {m}" for m in missing)
-        return replace(candidate.plan, verified=simulation.ok and not missing, simulation=lines)
+        if simulation.ok and not missing:
+            verification = Verification(Level.MODELLED, states, MODELLED_REASON)
+        else:
+            failure = simulation.error or (simulation.stale[0] if simulation.stale else f"not reached: {missing[0]}")
+            verification = Verification(Level.NONE, states, f"the simulator refuses it on the model: {failure}")
+        return replace(candidate.plan, verification=verification, simulation=lines)
 
     def _pipeline_edits(self, candidate: Candidate) -> tuple[PipelineEdit, ...]:
         """Deploy commands in the repository that would run the plan's last step wrongly.
@@ -353,15 +444,19 @@ class _Planner:
         )
         weak_ok = _version_at_least(self.library, WEAK_REFERENCES_SINCE)
         location = self._code_step(finding)
-        candidates: list[Candidate] = []
-        if weak_ok is not False:
+        weak: list[Candidate] = []
+        # The flag only changes references CDK makes itself: a hand-named export
+        # (CfnOutput(export_name=...) + Fn.import_value) synthesizes identically with it.
+        if _automatic(export):
             v1 = versions.weak_switch(self.base, export, producer, consumers, keep_export=True, label="both")
             v2 = versions.weak_switch(head, export, producer, consumers, keep_export=False, label="weak")
             first = self._command(v1, both_ids)
             second = self._command(v2, both_ids, force=True)
+            upgrade = self._upgrade_step(weak_ok)
             steps = (
                 Step(title="Split this pull request: land change 1 alone first, then this change",
                      kind="split"),
+                *upgrade,
                 Step(
                     title=f"Change 1 (without this PR's change): set `{FLAG}` to `both` in cdk.json, "
                     "merge and deploy",
@@ -370,10 +465,13 @@ class _Planner:
                         f'In cdk.json, under "context": `"{FLAG}": "both"`. {producer} keeps the '
                         f"export and also publishes a plain output; {_names(consumers)} "
                         f"{'switches' if len(consumers) == 1 else 'switch'} to Fn::GetStackOutput and "
-                        f"{'stops' if len(consumers) == 1 else 'stop'} importing the export."
+                        f"{'stops' if len(consumers) == 1 else 'stop'} importing the export. The flag "
+                        "applies to every automatic reference of the app."
                     ),
                     commands=(first,),
                     code=CodeLocation("json", "cdk.json", None, f'"{FLAG}": "both"'),
+                    changes=(Change("context", key=FLAG, value="both"),),
+                    applies_to="base",
                 ),
                 Step(
                     title=f"Change 2: this PR's change, with `{FLAG}` set to `weak`; deploy the "
@@ -386,15 +484,43 @@ class _Planner:
                     ),
                     commands=(second,),
                     code=location,
+                    changes=(Change("context", key=FLAG, value="weak"),),
+                    applies_to="head",
                 ),
             )
-            candidates.append(
+            weak.append(
                 Candidate(
                     Plan("split-weak-reference", refusal, steps),
                     ((v1, first), (v2, second)),
                     versions.restrict(v2, both_ids),
                 )
             )
+        ssm = [self._ssm_candidate(finding, head, producer, consumers, refusal, location)]
+        # Below 2.254 the flag is silently ignored: the SSM route works as the app is.
+        candidates = weak + ssm if weak_ok is not False else ssm + weak
+        candidates.append(self._detach_candidate(finding, head, producer, consumers, "detach-and-restore"))
+        return candidates
+
+    def _upgrade_step(self, weak_ok: bool | None) -> tuple[Step, ...]:
+        if weak_ok:
+            return ()
+        known = f"this app synthesizes with aws-cdk-lib {self.library}" if self.library else \
+            "the aws-cdk-lib version could not be read from the assembly or the app's lock files"
+        return (Step(
+            title="Upgrade aws-cdk-lib to 2.254.0 or later first (its own release)",
+            kind="code-change",
+            detail=(f"Weak references need aws-cdk-lib >= 2.254; {known}. On older versions the flag is "
+                    "ignored without a warning and the templates stay identical."),
+            changes=(Change("description", description="raise aws-cdk-lib to >= 2.254.0 in the app's "
+                            "dependency file (requirements.txt / package.json) and its lock file"),),
+            applies_to="base",
+        ),)
+
+    def _ssm_candidate(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str],
+                       refusal: str, location: CodeLocation | None) -> Candidate:
+        export = finding.export
+        assert export is not None
+        both_ids = [producer, *consumers]
         parameter = f"/cdk-export-guard/{_slug(export)}"
         s1 = versions.ssm_switch(self.base, export, producer, consumers, parameter=parameter,
                                  keep_export=True, label="ssm")
@@ -402,66 +528,102 @@ class _Planner:
                                  keep_export=False, label="ssm-only")
         first = self._command(s1, both_ids)
         second = self._command(s2, both_ids)
-        ssm_steps = (
-            Step(title="Split this pull request: land change 1 alone first, then this change",
-                 kind="split"),
+        language = self.language
+        value = self._value_expression(finding) or "<the exported value>"
+        write = snippets.ssm_write(snippets.this(language), "CdkExportGuardParameter", parameter, value, language)
+        read = snippets.ssm_read(snippets.this(language), parameter, language)
+        edits: list[Change] = [
+            Change("description", path=self._site_path(finding),
+                   description=f"in {producer}: add `{write}`"),
+        ]
+        if _automatic(export):
+            # Once the consumers stop using the attribute, CDK drops the automatic export;
+            # CloudFormation refuses to delete it while the deployed consumers import it.
+            keep = snippets.export_value(snippets.this(language), value, language)
+            edits.append(Change("description", path=self._site_path(finding),
+                                description=f"in {producer}, for this release only: `{keep}` (keeps the "
+                                "automatic export the consumers still import until they are deployed)"))
+        edits.append(Change("description", description=f"in {_names(consumers)}: read the value with `{read}` "
+                            "instead of the producer's attribute or import"))
+        edits.append(Change("description", description=f"where the stacks are created: "
+                            f"`{snippets.add_dependency('<consumer>', '<producer>', language)}` for each consumer "
+                            "(an SSM read makes no dependency by itself)"))
+        later: tuple[Change, ...] = (Change("description", description="this pull request on top of change 1"),)
+        declared = all(head.stacks[producer].id in upstream(head, [c]) for c in consumers if c in head.stacks)
+        if not _automatic(export) and declared:
+            # Hand-named: the CfnOutput export stays by itself; the reads are `Fn.import_value("<name>")`.
+            patched = self._ssm_patches(export, parameter, self.base_sources, self.base_readers)
+            patched_head = self._ssm_patches(export, parameter, self.sources, self.readers)
+            if patched and patched_head:
+                edits, later = patched, tuple(patched_head)
+        patched_all = all(c.kind == "patch" for c in edits)
+        steps = (
+            Step(title="Split this pull request: land change 1 alone first, then this change", kind="split"),
             Step(
                 title="Change 1 (without this PR's change): pass the value through an SSM parameter",
                 kind="code-change",
-                detail=(
-                    f"In {producer}: `ssm.StringParameter(self, \"...\", parameter_name=\"{parameter}\", "
-                    "string_value=<the exported attribute>)`; in each consumer: "
-                    f"`ssm.StringParameter.value_for_string_parameter(self, \"{parameter}\")` instead "
-                    "of the attribute, and `consumer.add_dependency(producer)` (placeholders in <>; the "
-                    "parameter name is a suggestion). Keep the old reference out of the consumers."
-                ),
+                detail=f"The parameter name {parameter} is a suggestion."
+                + ("" if patched_all else " No patch could be produced for this change: edit by hand as below."),
                 commands=(first,),
+                changes=tuple(edits),
+                applies_to="base",
             ),
             Step(
                 title="Change 2: this PR's change; deploy the producer, then the consumers",
                 kind="deploy",
                 detail="The CLI always redeploys stacks with SSM parameters, so the consumers "
-                "read the new value.",
+                "read the new value." + (" Remove the temporary export line." if _automatic(export) else ""),
                 commands=(second,),
                 code=location,
+                changes=later,
+                applies_to="head",
             ),
         )
-        candidates.append(
-            Candidate(
-                Plan("split-ssm-parameter", refusal, ssm_steps),
-                ((s1, first), (s2, second)),
-                versions.restrict(s2, both_ids),
-            )
-        )
+        return Candidate(Plan("split-ssm-parameter", refusal, steps), ((s1, first), (s2, second)),
+                         versions.restrict(s2, both_ids))
+
+    def _ssm_patches(self, export: str, parameter: str, sources: Mapping[str, SourceSite],
+                     readers: Mapping[str, Sequence[SourceSite]]) -> list[Change] | None:
+        found = self._value_site(export, sources)
+        if found is None or not readers.get(export):
+            return None
+        site, construct_id, attribute = found
+        return patches.ssm_switch_patches(site, construct_id, attribute, parameter, export, list(readers[export]))
+
+    def _detach_candidate(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str],
+                          strategy: str) -> Candidate:
+        export = finding.export
+        assert export is not None
+        both_ids = [producer, *consumers]
         d1 = versions.detach(self.base, export, consumers, label="detached")
-        d2 = versions.detach(head, export, consumers, label="detached-head")
         steps3 = [
             (d1, self._command(d1, consumers, exclusively=True)),
-            (d2, self._command(d2, [producer], exclusively=True)),
+            (head, self._command(head, [producer], exclusively=True)),
             (head, self._command(head, both_ids)),
         ]
-        candidates.append(
-            Candidate(
-                Plan(
-                    "detach-and-restore",
-                    "Without weak references: stop using the value in the consumers and deploy "
-                    "them first, then ship the producer's change, then restore the reference "
-                    "(three deploys, two releases).",
-                    (
-                        Step(title=f"Release 1a: remove the reference from {_names(consumers)}; "
-                             f"deploy {'it' if len(consumers) == 1 else 'them'} alone", kind="code-change",
-                             commands=(steps3[0][1],)),
-                        Step(title=f"Release 1b: deploy {producer} with this PR's change",
-                             kind="deploy", commands=(steps3[1][1],)),
-                        Step(title="Release 2: restore the reference", kind="deploy",
-                             commands=(steps3[2][1],)),
-                    ),
+        return Candidate(
+            Plan(
+                strategy,
+                "Without weak references: stop using the value in the consumers and deploy "
+                "them first, then ship the producer's change, then deploy the consumers with "
+                "this pull request (the reference restored).",
+                (
+                    Step(title=f"Release 1: remove the reference from {_names(consumers)} on the base "
+                         f"branch; deploy {'it' if len(consumers) == 1 else 'them'} alone", kind="code-change",
+                         commands=(steps3[0][1],),
+                         changes=(Change("description", description=f"in {_names(consumers)}: stop using "
+                                         f"{export} (drop the resources or properties that read it: "
+                                         f"{_usages(finding)})"),),
+                         applies_to="base"),
+                    Step(title=f"Release 2: this pull request; deploy {producer} alone", kind="deploy",
+                         commands=(steps3[1][1],), applies_to="head"),
+                    Step(title="Then deploy the consumers with the reference restored", kind="deploy",
+                         commands=(steps3[2][1],), applies_to="head"),
                 ),
-                tuple(steps3),
-                versions.restrict(head, both_ids),
-            )
+            ),
+            tuple(steps3),
+            versions.restrict(head, both_ids),
         )
-        return candidates
 
     def _removed(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[Candidate]:
         export = finding.export
@@ -475,77 +637,190 @@ class _Planner:
                 f"own, so {'it stops' if len(consumers) == 1 else 'they stop'} importing {export}; "
                 f"then deploy {producer}.",
                 (
-                    Step(title=f"Deploy {_names(consumers)} alone", kind="deploy", commands=(first,)),
-                    Step(title=f"Then deploy {producer}", kind="deploy", commands=(then,)),
+                    Step(title=f"Deploy {_names(consumers)} alone", kind="deploy", commands=(first,),
+                         applies_to="head"),
+                    Step(title=f"Then deploy {producer}", kind="deploy", commands=(then,), applies_to="head"),
                 ),
                 deploy_command=f"{first} && {then}",
             ),
             ((head, first), (head, then)),
             versions.restrict(head, [producer, *consumers]),
         )
-        token = self.base.stacks[producer].exports.get(export, f"{export}@base") \
-            if producer in self.base.stacks else f"{export}@base"
-        kept = versions.keep_export(head, export, producer, token, label="kept")
-        release1 = self._command(kept, [producer, *consumers])
-        release2 = self._command(head, [producer], exclusively=True)
-        keep = Candidate(
-            Plan(
-                "keep-export-one-release",
-                f"Keep exporting {export} from {producer} for one more release "
-                "(`stack.export_value(...)` re-creates exactly this export name), deploy, then "
-                "remove it in a later release once nothing imports it.",
-                (
-                    Step(
-                        title=f"Release 1: in {producer}, keep the export; deploy producer then consumers",
-                        kind="code-change",
-                        detail=(
-                            f'`self.export_value(<the attribute it exported>, name="{export}")` '
-                            "(the attribute is a placeholder: the value the export carries today)."
-                        ),
-                        commands=(release1,),
-                        code=self._code_step(finding),
-                    ),
-                    Step(title="Release 2: remove the export_value line; deploy the producer",
-                         kind="deploy", commands=(release2,)),
-                ),
-            ),
-            ((kept, release1), (head, release2)),
-            versions.restrict(head, [producer, *consumers]),
+        out = [consumers_first]
+        keep = self._keep_candidates(finding, head, [(producer, export)], consumers)
+        out.extend(keep)
+        if not keep:
+            # Nothing in head produces the old value (a replaced `current_version`): the
+            # consumers must let go of it before the producer deploys: weak references
+            # (automatic references only), or detached by hand.
+            if _automatic(export) and _version_at_least(self.library, WEAK_REFERENCES_SINCE) is not False:
+                out.append(self._weak_removed(finding, head, producer, consumers))
+            out.append(self._detach_candidate(finding, head, producer, consumers, "detach-then-deploy"))
+        return out
+
+    def _weak_removed(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> Candidate:
+        """Change 1 `both` on base: the consumers stop importing; change 2 this PR with `weak`."""
+        export = finding.export
+        assert export is not None
+        both_ids = [producer, *consumers]
+        v1 = versions.weak_switch(self.base, export, producer, consumers, keep_export=True, label="both")
+        v2 = versions.weak_all(head, producer, consumers, label="weak")
+        first = self._command(v1, both_ids)
+        second = self._command(v2, both_ids, force=True)
+        steps = (
+            Step(title="Split this pull request: land change 1 alone first, then this change", kind="split"),
+            *self._upgrade_step(_version_at_least(self.library, WEAK_REFERENCES_SINCE)),
+            Step(title=f"Change 1 (without this PR's change): set `{FLAG}` to `both` in cdk.json, merge and deploy",
+                 kind="code-change",
+                 detail=f"{_names(consumers)} switch to Fn::GetStackOutput and stop importing {export}; "
+                 f"{producer} keeps the export.",
+                 commands=(first,), changes=(Change("context", key=FLAG, value="both"),), applies_to="base"),
+            Step(title=f"Change 2: this PR's change, with `{FLAG}` set to `weak`; deploy the producer, then the "
+                 "consumers", kind="deploy",
+                 detail=f"Nothing imports the old export any more, so {producer} may drop it.",
+                 commands=(second,), changes=(Change("context", key=FLAG, value="weak"),), applies_to="head"),
         )
-        return [consumers_first, keep]
+        return Candidate(
+            Plan("split-weak-reference",
+                 f"Nothing in this pull request still produces the value {export} carries (its resource got a "
+                 "new logical id), so it cannot be kept one more release, and the consumers cannot go first "
+                 "(they import the new export). Move them to weak references first.", steps),
+            ((v1, first), (v2, second)),
+            versions.restrict(v2, both_ids),
+        )
+
+    def _keep_candidates(self, finding: Finding, head: AppVersion, kept_exports: list[tuple[str, str]],
+                         consumers: list[str], covers: tuple[Finding, ...] = ()) -> list[Candidate]:
+        """Keep the exports one more release with export_value; none when head cannot produce one."""
+        kept, names = head, []
+        for producer, export in kept_exports:
+            if self._old_value_gone(producer, export):
+                return []
+            token = self.base.stacks[producer].exports.get(export, f"{export}@base") \
+                if producer in self.base.stacks else f"{export}@base"
+            kept = versions.keep_export(kept, export, producer, token, label="kept")
+            names.append(export)
+        changes = self._keep_changes(kept_exports)
+        producers = list(dict.fromkeys(p for p, _ in kept_exports))
+        release1 = self._command(kept, [*producers, *consumers])
+        release2 = self._command(head, producers, exclusively=True)
+        patched = all(c.kind == "patch" for c in changes)
+        label = _names(names) if len(names) < 4 else f"{len(names)} exports"
+        plan = Plan(
+            "keep-export-one-release",
+            f"Keep exporting {label} from {_names(producers)} for one more release "
+            "(`export_value` re-creates exactly the automatic export name), deploy, then "
+            "remove it in a later release once nothing imports it.",
+            (
+                Step(
+                    title=f"Release 1: this pull request, keeping the export{'s' if len(names) > 1 else ''}; "
+                    "deploy producer then consumers",
+                    kind="code-change",
+                    detail="" if patched else "No patch could be produced for every export: edit by hand as "
+                    "described.",
+                    commands=(release1,),
+                    code=self._code_step(finding),
+                    changes=tuple(changes),
+                    applies_to="head",
+                ),
+                Step(title="Release 2: remove the kept export lines; deploy the producer",
+                     kind="deploy", commands=(release2,), applies_to="head"),
+            ),
+            covers=tuple(f.id for f in covers),
+        )
+        return [Candidate(plan, ((kept, release1), (head, release2)),
+                          versions.restrict(head, [*producers, *consumers]))]
+
+    def _old_value_gone(self, producer: str, export: str) -> bool:
+        """Whether no resource of head produces the export's base value (its logical id is gone)."""
+        resource, base_stack = self._exported_resource(export)
+        if resource is None or base_stack is None:
+            return False
+        head_stack = next((s for s in self.context.head.all_stacks() if s.stack_name == base_stack.stack_name), None)
+        return head_stack is None or resource.logical_id not in head_stack.resources
+
+    def _exported_resource(self, export: str) -> tuple[Resource | None, Stack | None]:
+        for stack in self.context.base.all_stacks():
+            for output in stack.outputs.values():
+                if output.export_name == export:
+                    target = _target(output.value)
+                    return (stack.resources.get(target) if target else None), stack
+        return None, None
+
+    def _value_expression(self, finding: Finding) -> str | None:
+        """The source expression of the exported value (``self.strands_layer.layer_version_arn``)."""
+        found = self._value_site(finding.export or "")
+        if found is None:
+            return None
+        site, construct_id, attribute = found
+        stmt = patches.statement(site)
+        if stmt is None or stmt.target is None:
+            return None
+        return f"{stmt.target}.{snippets.member(attribute, site.language)}"
+
+    def _site_path(self, finding: Finding) -> str | None:
+        found = self._value_site(finding.export or "")
+        return found[0].path if found else None
+
+    def _value_site(self, export: str, sources: Mapping[str, SourceSite] | None = None
+                    ) -> tuple[SourceSite, str, str] | None:
+        resource, stack = self._exported_resource(export)
+        if resource is None or stack is None or not resource.construct_path:
+            return None
+        exported = next(o for o in stack.outputs.values() if o.export_name == export)
+        attribute = snippets.attribute(resource.type, exported.value)
+        segments = resource.construct_path.split("/")
+        # Only an L2 created directly in its stack: `self`/`this` is then the stack.
+        if attribute is None or len(segments) < 3 or segments[-1] != "Resource" \
+                or "/".join(segments[:-2]) != stack.hierarchical_id.replace("/", "/"):
+            return None
+        site = (self.sources if sources is None else sources).get(resource.construct_path)
+        return (site, segments[-2], attribute) if site is not None else None
+
+    def _keep_changes(self, kept_exports: list[tuple[str, str]]) -> list[Change]:
+        """One export_value patch per source file; a description for what cannot be located."""
+        by_file: dict[str, list[tuple[SourceSite, str, str, str | None]]] = {}
+        described = []
+        for producer, export in kept_exports:
+            found = self._value_site(export)
+            if found is None:
+                code = snippets.export_value(snippets.this(self.language), "<the attribute it exported>",
+                                             self.language, None if _automatic(export) else export)
+                described.append(Change("description", description=f"in {producer}: `{code}` (the value "
+                                        f"{export} carries today; its construct could not be located for a patch)"))
+                continue
+            site, construct_id, attribute = found
+            by_file.setdefault(site.path, []).append(
+                (site, construct_id, attribute, None if _automatic(export) else export))
+        changes = []
+        for items in by_file.values():
+            change = patches.export_values_patch(items)
+            if change is None:
+                names = ", ".join(i[1] for i in items)
+                change = Change("description", path=items[0][0].path,
+                                description=f"after creating {names}: `export_value` of each (no patch could "
+                                "be produced)")
+            changes.append(change)
+        return changes + described
 
     def _restore(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[Candidate]:
         export = finding.export
         assert export is not None
-        token = self.base.stacks[producer].exports.get(export, f"{export}@base") \
-            if producer in self.base.stacks else f"{export}@base"
-        kept = versions.keep_export(head, export, producer, token, label="kept")
-        line = self._command(kept, [producer, *consumers])
-        return [
-            Candidate(
-                Plan(
-                    "restore-export",
-                    f"{_names(finding.consumers)} still import{'s' if len(consumers) == 1 else ''} "
-                    f"{export}: keep exporting it from {producer} (`stack.export_value(...)`), or "
-                    "change the consumers to stop importing it.",
-                    (
-                        Step(
-                            title=f"Keep {export} exported from {producer}",
-                            kind="code-change",
-                            detail=(
-                                f'`self.export_value(<the attribute it exported>, name="{export}")` '
-                                f"in {producer} (placeholder in <>)."
-                            ),
-                            commands=(line,),
-                            code=self._code_step(finding),
-                        ),
-                    ),
-                    deploy_command=line,
-                ),
-                ((kept, line),),
-                versions.restrict(kept, [producer, *consumers]),
-            )
-        ]
+        candidates = self._keep_candidates(finding, head, [(producer, export)], consumers)
+        out = []
+        for candidate in candidates:
+            release1 = candidate.plan.steps[0]
+            line = release1.commands[0]
+            out.append(replace(candidate, plan=Plan(
+                "restore-export",
+                f"{_names(finding.consumers)} still import{'s' if len(consumers) == 1 else ''} "
+                f"{export}: keep exporting it from {producer} (`export_value`), or "
+                "change the consumers to stop importing it.",
+                (replace(release1, title=f"Keep {export} exported from {producer}"),),
+                deploy_command=line,
+            ), invocations=candidate.invocations[:1], target=versions.restrict(
+                candidate.invocations[0][0], [producer, *consumers])))
+        return out
 
     def _ordered(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[Candidate]:
         weak = finding.reference_kind is ReferenceKind.WEAK
@@ -560,7 +835,8 @@ class _Planner:
             Plan(
                 "ordered-deploy",
                 f"Deploy {producer} and then {_names(consumers)} in one command.{why}",
-                (Step(title="Deploy the producer, then the consumers", kind="deploy", commands=(together,)),),
+                (Step(title="Deploy the producer, then the consumers", kind="deploy", commands=(together,),
+                      applies_to="head"),),
                 deploy_command=together,
             ),
             ((head, together),),
@@ -579,15 +855,93 @@ class _Planner:
                 "sequential-deploy",
                 f"{reason}Deploy {producer} first, then {_names(consumers)}, as two commands.{why}",
                 (
-                    Step(title=f"Deploy {producer}", kind="deploy", commands=(first,)),
-                    Step(title=f"Then deploy {_names(consumers)}", kind="deploy", commands=(then,)),
+                    Step(title=f"Deploy {producer}", kind="deploy", commands=(first,), applies_to="head"),
+                    Step(title=f"Then deploy {_names(consumers)}", kind="deploy", commands=(then,),
+                         applies_to="head"),
                 ),
                 deploy_command=f"{first} && {then}",
             ),
             ((head, first), (head, then)),
             versions.restrict(head, [producer, *consumers]),
         )
-        return [one, two]
+        out = [one, two]
+        if not declared:
+            out.insert(1, self._dependency_candidate(finding, head, producer, consumers, why))
+        return out
+
+    def _dependency_candidate(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str],
+                              why: str) -> Candidate:
+        """Declare the order in the app (`add_dependency`), then one command deploys it right."""
+        weak = finding.reference_kind is ReferenceKind.WEAK
+        ordered = versions.add_dependencies(head, producer, consumers, label="ordered")
+        line = self._command(ordered, [producer, *consumers], force=weak)
+        changes = tuple(self.dependency_change(c, producer) for c in consumers)
+        return Candidate(
+            Plan(
+                "add-dependency",
+                f"Declare that {_names(consumers)} depend{'s' if len(consumers) == 1 else ''} on {producer} "
+                f"(`add_dependency`), so one `cdk deploy` runs them in order.{why}",
+                (Step(title=f"Add the dependency on {producer}, then deploy", kind="code-change",
+                      commands=(line,), changes=changes, applies_to="head",
+                      detail="" if all(c.kind == "patch" for c in changes) else
+                      "No patch could be produced: edit by hand as described."),),
+                deploy_command=line,
+            ),
+            ((ordered, line),),
+            versions.restrict(ordered, [producer, *consumers]),
+        )
+
+    def dependency_change(self, consumer: str, producer: str) -> Change:
+        """A patch adding ``consumer.add_dependency(producer)`` where the stacks are created."""
+        c_site, p_site = self.sources.get(consumer), self.sources.get(producer)
+        if c_site is not None and p_site is not None:
+            change = patches.add_dependency_patch(c_site, p_site, consumer.rsplit("/", 1)[-1],
+                                                  producer.rsplit("/", 1)[-1])
+            if change is not None:
+                return change
+        code = snippets.add_dependency(f"<{consumer}>", f"<{producer}>", self.language)
+        return Change("description", description=f"where the stacks are created: `{code}`")
+
+
+    # -- whole pull request ---------------------------------------------------------
+
+    def plan_together(self, group: list[Finding]) -> Plan | None:
+        """One plan for findings whose fixes interact (same producer, same release).
+
+        Each per-finding plan is checked with only its own export moving; applied alone on
+        the real pull request, the other exports are still deleted and it is refused. The
+        combined plans are checked on the unfocused head: the pull request as it is.
+        """
+        removed = [f for f in group if f.rule in ("export-removed-in-use", "import-missing-export")
+                   and f.producer_key is not None and f.export]
+        if len(removed) != len(group) or len(group) < 2:
+            return None
+        pairs = [(self._selector(f.producer_key), f.export) for f in removed if f.producer_key and f.export]
+        consumers = sorted({self._selector(k) for f in removed for k in f.consumer_keys})
+        producers = list(dict.fromkeys(p for p, _ in pairs))
+        scope = self._closure([*producers, *consumers])
+        head = versions.restrict(self.versions.head(), scope)
+        self.base = versions.restrict(self.full_base, scope)
+        names = {spec.name for spec in self.base.stacks.values()} | {spec.name for spec in head.stacks.values()}
+        self.initial = {name: d for name, d in self.full_initial.items() if name in names}
+        if any(c not in head.stacks for c in consumers):
+            return None
+        first = self._command(head, consumers, exclusively=True)
+        then = self._command(head, producers, exclusively=True)
+        ids = tuple(f.id for f in group)
+        together = Candidate(
+            Plan("deploy-consumers-first",
+                 f"Deploy {_names(consumers)} first, alone, so nothing imports the {len(pairs)} removed exports; "
+                 f"then deploy {_names(producers)}.",
+                 (Step(title=f"Deploy {_names(consumers)} alone", kind="deploy", commands=(first,), applies_to="head"),
+                  Step(title=f"Then deploy {_names(producers)}", kind="deploy", commands=(then,), applies_to="head")),
+                 deploy_command=f"{first} && {then}", covers=ids),
+            ((head, first), (head, then)),
+            versions.restrict(head, [*producers, *consumers]),
+        )
+        keep = self._keep_candidates(group[0], head, pairs, consumers, covers=tuple(group))
+        plan = self._choose([together, *keep])
+        return plan if plan.checked else None
 
     def _consumers_gone(
         self, finding: Finding, head: AppVersion, producer: str, consumers: list[str], gone: list[str]
@@ -663,3 +1017,25 @@ def _slug(export: str) -> str:
 def _names(names: Iterable[str]) -> str:
     items = sorted(set(names))
     return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def _automatic(export: str) -> bool:
+    """CDK's own export names (`<stack>:ExportsOutput...`); hand-named ones are anything else."""
+    return ":ExportsOutput" in export
+
+
+def _target(value: object) -> str | None:
+    """The logical id an output's value refers to (``Ref`` / ``Fn::GetAtt``)."""
+    if isinstance(value, dict) and len(value) == 1:
+        ref = value.get("Ref")
+        if isinstance(ref, str):
+            return ref
+        got = value.get("Fn::GetAtt")
+        if isinstance(got, list) and got and isinstance(got[0], str):
+            return got[0]
+    return None
+
+
+def _usages(finding: Finding) -> str:
+    sites = sorted({u.construct_path or f"{u.stack} {u.path}" for u in finding.usages})
+    return ", ".join(sites[:6]) + (f" and {len(sites) - 6} more" if len(sites) > 6 else "")

@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.model import (
+    APPLIES_TO,
     AnalysisResult,
     Assembly,
     Cause,
+    Change,
     CodeLocation,
     Environment,
     Finding,
+    Level,
     PipelineEdit,
     Plan,
     ReferenceKind,
@@ -29,6 +32,7 @@ from bot.model import (
     StackKey,
     Step,
     Usage,
+    Verification,
 )
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024
@@ -197,12 +201,47 @@ def _plan(value: Any, where: str, depth: int) -> Plan:
             _edit(e, f"{where}.pipeline_edits[{i}]")
             for i, e in enumerate(_list(data, "pipeline_edits", where, required=False))
         ),
-        verified=verified,
+        verification=_verification(data.get("verification"), verified, f"{where}.verification"),
+        covers=_strings(data, "covers", where) if "covers" in data else (),
         alternatives=tuple(
             _plan(a, f"{where}.alternatives[{i}]", depth + 1)
             for i, a in enumerate(_list(data, "alternatives", where, required=False))
         ),
         simulation=_strings(data, "simulation", where) if "simulation" in data else (),
+    )
+
+
+def _verification(value: Any, verified: bool, where: str) -> Verification:
+    """The plan's level; a report without one (older) is at most modelled, never synthesized."""
+    if value is None:
+        if verified:
+            return Verification(Level.MODELLED, (), "from a report without verification levels")
+        return Verification()
+    data = _obj(value, where)
+    level = data.get("level")
+    if level not in {lv.value for lv in Level}:
+        raise ReportError(f"{where}.level {level!r} is not synthesized, modelled or none")
+    if (level == Level.SYNTHESIZED.value) != verified:
+        raise ReportError(f"{where}.level {level!r} disagrees with verified={verified}")
+    return Verification(Level(level), _strings(data, "states", where) if "states" in data else (),
+                        _opt_str(data.get("reason"), f"{where}.reason") or "")
+
+
+def _change(value: Any, where: str) -> Change:
+    data = _obj(value, where)
+    kind = _field(data, "kind", where)
+    if kind not in ("context", "patch", "description"):
+        raise ReportError(f"{where}.kind {kind!r} is unknown")
+    item = data.get("value")
+    if item is not None and not isinstance(item, (str, int, float, bool)):
+        raise ReportError(f"{where}.value must be a plain value")
+    return Change(
+        kind=kind,
+        key=_opt_str(data.get("key"), f"{where}.key"),
+        value=item,
+        path=_opt_str(data.get("path"), f"{where}.path"),
+        diff=_opt_str(data.get("diff"), f"{where}.diff"),
+        description=_opt_str(data.get("description"), f"{where}.description"),
     )
 
 
@@ -218,7 +257,16 @@ def _step(value: Any, where: str) -> Step:
         commands=_strings(data, "commands", where),
         code=None if code is None else _code(code, f"{where}.code"),
         detail=_opt_str(data.get("detail"), f"{where}.detail") or "",
+        changes=tuple(_change(c, f"{where}.changes[{i}]")
+                      for i, c in enumerate(_list(data, "changes", where, required=False))),
+        applies_to=_applies_to(data.get("applies_to"), f"{where}.applies_to"),
     )
+
+
+def _applies_to(value: Any, where: str) -> str | None:
+    if value is not None and value not in APPLIES_TO:
+        raise ReportError(f"{where} {value!r} is not base, head or previous")
+    return value if isinstance(value, str) else None
 
 
 def _code(value: Any, where: str) -> CodeLocation:

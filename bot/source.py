@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from bot.files import SKIP_DIRS, read_text, repo_files
 from bot.model import AnalysisResult, CodeLocation
+from bot.patches import SourceSite
 
 EXTENSIONS = {
     "python": (".py",),
@@ -286,4 +287,106 @@ def code_locations(result: AnalysisResult, source: Path) -> dict[str, CodeLocati
             location = locate_construct(source, path, language=language)
             if location is not None:
                 found[path] = CodeLocation(location.language, location.path, location.line, location.snippet)
+    return found
+
+
+def source_sites(source: Path, construct_paths: Iterable[str]) -> dict[str, SourceSite]:
+    """Where each construct path is created, with its file's text, for patches.
+
+    Only exact hits: the located statement must create the path's own id (not an
+    ancestor found as a fallback), so a patch never edits the wrong construct.
+    """
+    language = app_language(source)
+    found: dict[str, SourceSite] = {}
+    texts: dict[str, str | None] = {}
+    for construct_path in construct_paths:
+        if construct_path in found:
+            continue
+        segments = [s for s in construct_path.split("/") if s]
+        while len(segments) > 1 and segments[-1] in _GENERATED_IDS:
+            segments.pop()
+        if not segments:
+            continue
+        location = locate_construct(source, construct_path, language=language)
+        if location is None:
+            continue
+        if location.path not in texts:
+            texts[location.path] = read_text(source / location.path, 2_000_000)
+        text = texts[location.path]
+        if text is None:
+            continue
+        start = sum(len(line) + 1 for line in text.split("\n")[: location.line - 1])
+        literal = re.compile(_ID.replace("{id}", re.escape(segments[-1])))
+        if not literal.search(text[start : start + 400]):
+            continue
+        found[construct_path] = SourceSite(location.path, location.language, location.line, text)
+    return found
+
+
+_PIN = re.compile(r"^\s*aws-cdk-lib\s*(?:\[[^\]]*\])?\s*(==|~=|>=)\s*([0-9][0-9.]*)", re.M)
+
+
+def declared_library_version(source: Path) -> str | None:
+    """The aws-cdk-lib version the app's files pin exactly (lock files, ``==`` requirements).
+
+    A lower bound alone (``>=2.120.0``) says nothing about what is installed: None.
+    """
+    lock = read_text(source / "package-lock.json", 20_000_000)
+    if lock:
+        try:
+            packages = json.loads(lock).get("packages", {})
+            version = packages.get("node_modules/aws-cdk-lib", {}).get("version")
+            if isinstance(version, str):
+                return version
+        except (ValueError, AttributeError):
+            pass
+    for name in ("requirements.txt", "requirements.lock", "requirements-dev.txt", "poetry.lock", "uv.lock"):
+        text = read_text(source / name, 5_000_000)
+        if not text:
+            continue
+        if name.endswith(".lock") and "aws-cdk-lib" in text:
+            match = re.search(r'name\s*=\s*"aws-cdk-lib"\s*\nversion\s*=\s*"([^"]+)"', text)
+            if match:
+                return match.group(1)
+        for operator, version in _PIN.findall(text):
+            if operator == "==":
+                return str(version)
+    return None
+
+
+def plan_construct_paths(result: AnalysisResult) -> list[str]:
+    """Construct paths plans may patch: the resources behind the findings' exports (in base,
+    where the value they carry today is made) and the stacks involved (where they are created)."""
+    paths: list[str] = []
+    exports = {f.export for f in result.findings if f.export}
+    for stack in result.base.all_stacks():
+        for output in stack.outputs.values():
+            if output.export_name in exports and isinstance(output.value, dict):
+                ref = output.value.get("Ref") or (output.value.get("Fn::GetAtt") or [None])[0]
+                resource = stack.resources.get(ref) if isinstance(ref, str) else None
+                if resource is not None and resource.construct_path:
+                    paths.append(resource.construct_path)
+    stacks = {s.key: s for a in (result.base, result.head) for s in a.stacks.values()}
+    for finding in result.findings:
+        for key in (finding.producer_key, *finding.consumer_keys):
+            found = stacks.get(key) if key else None
+            if found is not None and found.parent is None:
+                paths.append(found.hierarchical_id)
+    return list(dict.fromkeys(paths))
+
+
+def import_sites(source: Path, names: Iterable[str]) -> dict[str, list[SourceSite]]:
+    """Lines that import each hand-named export by its literal name (``Fn.import_value("x")``)."""
+    language = app_language(source)
+    found: dict[str, list[SourceSite]] = {}
+    texts: dict[str, str | None] = {}
+    for name in names:
+        for location in locate_string(source, name, language=language):
+            if not re.search(r"import_?[vV]alue|ImportValue", location.snippet):
+                continue
+            if location.path not in texts:
+                texts[location.path] = read_text(source / location.path, 2_000_000)
+            text = texts[location.path]
+            if text is not None:
+                found.setdefault(name, []).append(SourceSite(location.path, location.language, location.line, text))
     return found

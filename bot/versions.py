@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -47,6 +48,30 @@ class Versions:
         skeleton = _version(context.head, context.head_graph, HEAD, lambda *_: BASE)
         self._removed = self._removed_exports(skeleton)
         self.skeleton = _neutralize(skeleton, self._removed)
+
+    def state(self, label: str) -> AppVersion:
+        """The whole head assembly as one plan state (a synthesized app state).
+
+        A value that differs from base gets a token naming what makes it: its expression
+        and the definitions of the resources it refers to. Two states agree on a value
+        exactly when those agree (an in-place change counts as a change: conservative).
+        """
+        def token(kind: str, stack: Stack, name: str) -> str:
+            return "v" + self._identity(kind, stack, name) if self._changes(kind, stack, name) else BASE
+
+        return _version(self.context.head, self.context.head_graph, label, token)
+
+    def _identity(self, kind: str, stack: Stack, name: str) -> str:
+        if kind == "ssm":
+            resource = stack.resources.get(self._ssm_sources.get((stack.key, name)) or "")
+            expression = resource.properties.get("Value") if resource else None
+        else:
+            output = _output(stack, kind, name)
+            expression = output.value if output else None
+        referred = {i: [stack.resources[i].type, stack.resources[i].properties]
+                    for i in sorted(_referred_ids(expression)) if i in stack.resources}
+        body = json.dumps([expression, referred], sort_keys=True, default=str)
+        return hashlib.sha256(body.encode()).hexdigest()[:12]
 
     def head(self, focus: Finding | None = None) -> AppVersion:
         """Head as the simulator sees it; with ``focus``, only that finding's value moves."""
@@ -119,6 +144,30 @@ class Versions:
         if head_output is None or base_output is None:
             return True
         return diff.output_change(base_output, head_output).change is not ValueChange.SAME
+
+
+def _referred_ids(value: Any) -> set[str]:
+    """Logical ids a template expression refers to (Ref, Fn::GetAtt, ${X} in Fn::Sub)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                found.add(item)
+            elif key == "Fn::GetAtt" and isinstance(item, list) and item and isinstance(item[0], str):
+                found.add(item[0])
+            elif key == "Fn::GetAtt" and isinstance(item, str):
+                found.add(item.split(".", 1)[0])
+            elif key == "Fn::Sub":
+                text = item[0] if isinstance(item, list) and item else item
+                if isinstance(text, str):
+                    found.update(m.split(".", 1)[0] for m in re.findall(r"\$\{([^}!][^}]*)\}", text))
+                found |= _referred_ids(item)
+            else:
+                found |= _referred_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _referred_ids(item)
+    return found
 
 
 def _neutralize(version: AppVersion, removed: dict[str, tuple[str, str]]) -> AppVersion:
@@ -277,3 +326,31 @@ def restrict(version: AppVersion, ids: Iterable[str]) -> AppVersion:
     """Only the given stacks (to check a plan reached its target for them)."""
     wanted = set(ids)
     return replace(version, stacks={k: v for k, v in version.stacks.items() if k in wanted})
+
+
+def add_dependencies(version: AppVersion, producer: str, consumers: Iterable[str], *, label: str) -> AppVersion:
+    """The consumers declare a dependency on the producer (``add_dependency``)."""
+    specs = dict(version.stacks)
+    for consumer in consumers:
+        c = specs[consumer]
+        specs[consumer] = replace(c, dependencies=c.dependencies | {producer})
+    return replace(version, label=label, stacks=specs)
+
+
+def weak_all(version: AppVersion, producer: str, consumers: Iterable[str], *, label: str) -> AppVersion:
+    """The `weak` mode for one producer: its automatic exports the consumers import become
+    plain outputs they read with Fn::GetStackOutput; the exports go."""
+    specs = dict(version.stacks)
+    p = specs[producer]
+    automatic = {e for e in p.exports if ":ExportsOutput" in e}
+    read = {e for c in consumers for e in specs[c].imports & automatic}
+    outputs = {**p.outputs, **{publish_name(e): p.exports[e] for e in read}}
+    exports = {k: v for k, v in p.exports.items() if k not in read}
+    specs[producer] = replace(p, outputs=outputs, exports=exports, template=p.template + "+" + label)
+    for consumer in consumers:
+        c = specs[consumer]
+        mine = c.imports & read
+        specs[consumer] = replace(c, imports=c.imports - mine,
+                                  weak_reads=c.weak_reads | {(p.name, publish_name(e)) for e in mine},
+                                  template=c.template + "+weak-read")
+    return replace(version, label=label, stacks=specs)

@@ -111,6 +111,7 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, workspace: Pa
         # CDK_EXPORT_GUARD_AWS_ENDPOINT_URL points at an emulator (LocalStack, moto) instead.
         live=LiveOptions(endpoint_url=env.get("CDK_EXPORT_GUARD_AWS_ENDPOINT_URL") or None) if inputs.live else None,
         app_command=inputs.synth_command,
+        verify_budget_seconds=inputs.verify_budget_seconds,
         install_command=inputs.install_command,
         timeout_seconds=inputs.synth_timeout_seconds,
         parallel=inputs.parallel_synth,

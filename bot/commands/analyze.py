@@ -29,6 +29,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--base", required=True, type=Path, help="cdk.out of the base (deployed) side")
     parser.add_argument("--head", required=True, type=Path, help="cdk.out of the head (proposed) side")
     parser.add_argument("--source", type=Path, help="the app's source folder (cdk.json): code locations in fixes")
+    parser.add_argument("--base-source", type=Path,
+                        help="the base branch's app folder: patches on the base and, with --verify-plans, its states")
+    parser.add_argument("--verify-plans", action="store_true",
+                        help="apply each plan's changes to scratch copies of --base-source/--source, synthesize "
+                        "every state and check the plan on the real templates (needs --source)")
+    parser.add_argument("--verify-budget", type=float, default=300.0, metavar="SECONDS",
+                        help="with --verify-plans: time for all plan states (default 300; unfinished plans stay "
+                        "'modelled')")
+    parser.add_argument("--app", dest="app_command", help="with --verify-plans: the app command (default: cdk.json's)")
     parser.add_argument("--repo", type=Path, help="repository root: check its deploy commands (default: --source)")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
@@ -71,7 +80,19 @@ def main(args: argparse.Namespace) -> int:
         live = LiveOptions(profile=args.aws_profile, change_sets=args.change_sets, endpoint_url=args.aws_endpoint_url)
     elif args.change_sets or args.aws_profile:
         raise ValueError("--change-sets and --aws-profile need --live")
-    result = run_analysis(args.base, args.head, args.source, args.repo, live)
+    verify = None
+    if args.verify_plans:
+        if args.source is None:
+            raise ValueError("--verify-plans needs --source (and --base-source for plans that change the base)")
+        from bot.plan_verify import Tree, VerifyOptions
+
+        verify = VerifyOptions(
+            base=Tree(args.base_source) if args.base_source else None, head=Tree(args.source),
+            budget_seconds=args.verify_budget, app_command=args.app_command, reuse_assemblies=False,
+            log=lambda line: print(f"cdk-export-guard: {line}", file=sys.stderr),
+        )
+    result = run_analysis(args.base, args.head, args.source, args.repo, live, base_source=args.base_source,
+                          verify=verify)
     if live is not None:
         from bot.live import problems
 

@@ -66,6 +66,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             for e in plan.pipeline_edits
         ],
         "verified": plan.verified,
+        "verification": plan.verification.to_json(),
+        "covers": list(plan.covers),
         "simulation": list(plan.simulation),
         "alternatives": [plan_to_dict(a) for a in plan.alternatives],
     }
@@ -85,6 +87,8 @@ def _step(step: Step) -> dict[str, Any]:
             "line": step.code.line,
             "snippet": step.code.snippet,
         },
+        "applies_to": step.applies_to,
+        "changes": [c.to_json() for c in step.changes],
     }
 
 

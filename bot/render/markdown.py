@@ -42,7 +42,7 @@ import jinja2
 
 from bot import __version__
 from bot.model import AnalysisResult, Finding, PipelineEdit, Severity
-from bot.render import escape
+from bot.render import escape, levels
 
 MARKER = "<!-- cdk-export-guard -->"
 TEMPLATE = "comment.md.j2"
@@ -189,7 +189,7 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
         plural=_plural,
         diff_lines=_diff_lines,
     )
-    env.globals.update(cfn_errors=cloudformation_errors, count_of=_plural)
+    env.globals.update(cfn_errors=cloudformation_errors, count_of=_plural, level_of=levels.describe)
     return env
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.model import AnalysisResult, Finding, Plan
+from bot.model import AnalysisResult, Finding, Plan, Step
+from bot.render import levels
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MARK = {"blocker": "BLOCKER", "warning": "WARNING", "notice": "NOTICE"}
@@ -66,13 +67,15 @@ def _finding(finding: Finding) -> list[str]:
 
 
 def _plan(plan: Plan) -> list[str]:
-    status = "verified in the simulator" if plan.verified else "NOT verified"
-    lines = [f"  Fix ({status}): {plan.summary}"]
+    lines = [f"  Fix ({levels.describe(plan)}): {plan.summary}"]
+    if len(plan.covers) > 1:
+        lines.append(f"    One plan for {len(plan.covers)} findings of this pull request: apply it once.")
     for i, step in enumerate(plan.steps, 1):
         lines.append(f"    {i}. {step.title}")
         if step.detail:
             lines.append(f"       {step.detail}")
         lines.extend(f"       $ {c}" for c in step.commands)
+        lines.extend(_changes(step))
         if step.code and step.code.path:
             where = f"{step.code.path}:{step.code.line}" if step.code.line else step.code.path
             lines.append(f"       at {where}: {step.code.snippet}")
@@ -80,6 +83,24 @@ def _plan(plan: Plan) -> list[str]:
         lines.append(f"    pipeline {edit.path}:{edit.line}")
         lines.extend(f"      - {line}" for line in edit.before.splitlines())
         lines.extend(f"      + {line}" for line in edit.after.splitlines())
-    if not plan.verified and plan.simulation:
+    if not plan.checked and plan.simulation:
         lines.extend(f"    simulated: {s}" for s in plan.simulation)
     return lines
+
+
+def _changes(step: Step) -> list[str]:
+    """The step's edits: context flags and patches by file; described edits in full."""
+    out = []
+    where = {"base": "on the base branch", "head": "on this pull request", "previous": "on the previous step"}
+    if step.changes and step.applies_to:
+        out.append(f"       changes ({where[step.applies_to]}):")
+    for change in step.changes:
+        if change.kind == "context":
+            out.append(f"         context {change.key} = {change.value}")
+        elif change.kind == "patch":
+            out.append(f"         patch {change.path}")
+            out.extend(f"           {line}" for line in (change.diff or "").splitlines())
+        else:
+            out.append(f"         edit by hand{f' in {change.path}' if change.path else ''} (no patch): "
+                       f"{change.description}")
+    return out
