@@ -107,13 +107,15 @@ def test_typescript_ssm_switch_rewrites_code_not_comments() -> None:
 def test_other_languages_get_snippets_not_patches() -> None:
     java = SourceSite("Stack.java", "java", 1, 'LayerVersion l = new LayerVersion(this, "L", props);\n')
     assert export_value_patch(java, "L", "layer_version_arn") is None
-    assert snippets.export_value("this", "l.getLayerVersionArn()", "java") == "this.exportValue(l.getLayerVersionArn());"
+    assert snippets.export_value("this", "l.getLayerVersionArn()", "java") == \
+        "this.exportValue(l.getLayerVersionArn());"
     assert snippets.export_value("this", "l.LayerVersionArn", "csharp") == "this.ExportValue(l.LayerVersionArn);"
     assert snippets.export_value("stack", "l.LayerVersionArn()", "go", "n") == \
         'stack.ExportValue(l.LayerVersionArn(), &awscdk.ExportValueOptions{Name: jsii.String("n")})'
     assert snippets.export_value("self", "x.arn", "python") == "self.export_value(x.arn)"
     assert snippets.add_dependency("admin", "compute", "typescript") == "admin.addDependency(compute);"
-    assert snippets.ssm_read("this", "/p", "go") == 'awsssm.StringParameter_ValueForStringParameter(this, jsii.String("/p"), nil)'
+    assert snippets.ssm_read("this", "/p", "go") == \
+        'awsssm.StringParameter_ValueForStringParameter(this, jsii.String("/p"), nil)'
 
 
 def test_apply_is_strict() -> None:
