@@ -22,8 +22,11 @@ from tests.synth_cache import CACHE_DIR, _cdk_cli, app_dir, cache_key
 STATES_DIR = CACHE_DIR / "plan-states"
 
 
-def cached_state_synth(app: Path, out: Path, context: Mapping[str, str]) -> Path:
-    key = hashlib.sha256(f"{cache_key(app)}|{json.dumps(dict(context), sort_keys=True)}".encode()).hexdigest()[:20]
+def cached_state_synth(app: Path, out: Path, context: Mapping[str, str],
+                       env: Mapping[str, str] | None = None) -> Path:
+    """Synthesize a plan state (``env``: extra environment for the app), or reuse it."""
+    salt = json.dumps([dict(context), dict(env or {})], sort_keys=True)
+    key = hashlib.sha256(f"{cache_key(app)}|{salt}".encode()).hexdigest()[:20]
     target = STATES_DIR / key
     if (target / "manifest.json").is_file():
         return target
@@ -31,7 +34,7 @@ def cached_state_synth(app: Path, out: Path, context: Mapping[str, str]) -> Path
     scratch = STATES_DIR / f".partial-{key}-{out.parent.name}"
     try:
         synth.synthesize(app, scratch, app_command=f"{shlex.quote(sys.executable)} app.py", context=dict(context),
-                         cdk_cli=_cdk_cli())
+                         cdk_cli=_cdk_cli(), extra_env=env)
         if not target.exists():
             scratch.rename(target)
     finally:

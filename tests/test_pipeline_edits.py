@@ -46,7 +46,7 @@ def test_workflow_deploying_only_the_producer_gets_the_exact_edit(tmp_path: Path
                             weak_app("Example-ComputeStack", "Example-ApiStack", "b.zip"), "repo_github_subset")
     (finding,) = result.findings
     plan = finding.remediation
-    assert plan is not None and plan.verified
+    assert plan is not None and plan.checked
     assert plan.deploy_command == "cdk deploy Example-ComputeStack Example-ApiStack --force"
     (edit,) = plan.pipeline_edits
     assert edit.path == ".github/workflows/deploy.yml"
@@ -61,7 +61,7 @@ def test_buildspec_and_pipeline_source_deploying_a_subset_get_edits(tmp_path: Pa
     result = plan_with_repo(tmp_path, weak_app("E-Com67-ComputeStack", "E-Com67-AdminStack", "a.zip"),
                             weak_app("E-Com67-ComputeStack", "E-Com67-AdminStack", "b.zip"), "repo_pipeline_buildspec")
     plan = result.findings[0].remediation
-    assert plan is not None and plan.verified
+    assert plan is not None and plan.checked
     edits = {e.path: e for e in plan.pipeline_edits}
     assert set(edits) == {"buildspec.yml", "stacks/backend_pipeline_stack.py"}
     assert edits["buildspec.yml"].after.strip() == (
@@ -80,4 +80,4 @@ def test_repository_that_already_deploys_correctly_gets_no_edit(tmp_path: Path) 
     (finding,) = result.findings
     assert finding.rule == "new-reference-order"
     plan = finding.remediation
-    assert plan is not None and plan.verified and plan.pipeline_edits == ()
+    assert plan is not None and plan.checked and plan.pipeline_edits == ()

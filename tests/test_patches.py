@@ -1,0 +1,149 @@
+"""Patches and snippets in the app's language (issue #10, failures 6 and 7). Pure, no synth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot import snippets
+from bot.analysis import analyze, build_context
+from bot.assembly import load_assembly
+from bot.model import Level
+from bot.patches import (
+    PatchError,
+    SourceSite,
+    add_dependency_patch,
+    apply,
+    export_value_patch,
+    ssm_switch_patches,
+)
+from bot.remedy import attach_plans
+from bot.source import declared_library_version
+
+TS_STACKS = """import * as cdk from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+
+export class ComputeStack extends cdk.Stack {
+  public readonly strandsLayer: lambda.LayerVersion;
+  constructor(scope: Construct, id: string, props?: cdk.StackProps) {
+    super(scope, id, props);
+    this.strandsLayer = new lambda.LayerVersion(this, 'StrandsLayer', {
+      code: lambda.Code.fromAsset('layers/strands'), // a comment with ) in it
+      compatibleRuntimes: [lambda.Runtime.PYTHON_3_12],
+    });
+    new lambda.LayerVersion(this, 'UtilsLayer', { code: lambda.Code.fromAsset('layers/utils') });
+  }
+}
+
+export class AdminStack extends cdk.Stack {
+  constructor(scope: Construct, id: string, props?: cdk.StackProps) {
+    super(scope, id, props);
+    const arn = cdk.Fn.importValue('shared-layer-arn');
+    // cdk.Fn.importValue('shared-layer-arn') in a comment stays
+  }
+}
+
+const app = new cdk.App();
+const compute = new ComputeStack(app, 'Compute');
+new AdminStack(app, 'Admin');
+"""
+
+
+def site(line_text: str, text: str = TS_STACKS, language: str = "typescript") -> SourceSite:
+    line = next(i for i, line in enumerate(text.split("\n"), 1) if line_text in line)
+    return SourceSite("lib/stacks.ts", language, line, text)
+
+
+def patched(change_diff: str | None, text: str = TS_STACKS) -> str:
+    assert change_diff
+    return apply(text, change_diff)
+
+
+def test_typescript_export_value_uses_the_real_expression() -> None:
+    change = export_value_patch(site("new lambda.LayerVersion(this, 'StrandsLayer'"), "StrandsLayer",
+                                "layer_version_arn")
+    assert change is not None and change.kind == "patch" and change.path == "lib/stacks.ts"
+    after = patched(change.diff)
+    assert "    this.exportValue(this.strandsLayer.layerVersionArn);\n    new lambda.LayerVersion(this, 'UtilsLayer'" \
+        in after
+    assert "export_value" not in after
+
+
+def test_typescript_bare_construct_gets_a_name_and_a_hand_named_export() -> None:
+    change = export_value_patch(site("'UtilsLayer'"), "UtilsLayer", "layer_version_arn", "utils-arn")
+    assert change is not None
+    after = patched(change.diff)
+    assert "const utilsLayer = new lambda.LayerVersion(this, 'UtilsLayer'" in after
+    assert 'this.exportValue(utilsLayer.layerVersionArn, { name: "utils-arn" });' in after
+
+
+def test_typescript_add_dependency_names_the_unnamed_stack() -> None:
+    change = add_dependency_patch(site("new AdminStack(app, 'Admin')"), site("new ComputeStack(app, 'Compute')"),
+                                  "Admin", "Compute")
+    assert change is not None
+    after = patched(change.diff)
+    assert "const adminStack = new AdminStack(app, 'Admin');\n" in after
+    assert after.rstrip().endswith("adminStack.addDependency(compute);")
+
+
+def test_typescript_ssm_switch_rewrites_code_not_comments() -> None:
+    producer = site("new lambda.LayerVersion(this, 'StrandsLayer'")
+    reader = site("const arn = cdk.Fn.importValue")
+    changes = ssm_switch_patches(producer, "StrandsLayer", "layer_version_arn", "/p/x", "shared-layer-arn", [reader])
+    assert changes is not None and len(changes) == 1
+    after = patched(changes[0].diff)
+    assert "const arn = ssm.StringParameter.valueForStringParameter(this, \"/p/x\");" in after
+    assert "// cdk.Fn.importValue('shared-layer-arn') in a comment stays" in after
+    assert "import * as ssm from 'aws-cdk-lib/aws-ssm';" in after
+    assert 'new ssm.StringParameter(this, "CdkExportGuardParameterStrandsLayer", { parameterName: "/p/x", ' \
+        "stringValue: this.strandsLayer.layerVersionArn });" in after
+
+
+def test_other_languages_get_snippets_not_patches() -> None:
+    java = SourceSite("Stack.java", "java", 1, 'LayerVersion l = new LayerVersion(this, "L", props);\n')
+    assert export_value_patch(java, "L", "layer_version_arn") is None
+    assert snippets.export_value("this", "l.getLayerVersionArn()", "java") == \
+        "this.exportValue(l.getLayerVersionArn());"
+    assert snippets.export_value("this", "l.LayerVersionArn", "csharp") == "this.ExportValue(l.LayerVersionArn);"
+    assert snippets.export_value("stack", "l.LayerVersionArn()", "go", "n") == \
+        'stack.ExportValue(l.LayerVersionArn(), &awscdk.ExportValueOptions{Name: jsii.String("n")})'
+    assert snippets.export_value("self", "x.arn", "python") == "self.export_value(x.arn)"
+    assert snippets.add_dependency("admin", "compute", "typescript") == "admin.addDependency(compute);"
+    assert snippets.ssm_read("this", "/p", "go") == \
+        'awsssm.StringParameter_ValueForStringParameter(this, jsii.String("/p"), nil)'
+
+
+def test_apply_is_strict() -> None:
+    text = "a\nb\nc\n"
+    assert apply(text, "--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n a\n+x\n b\n c\n") == "a\nx\nb\nc\n"
+    with pytest.raises(PatchError):
+        apply(text, "--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-z\n+y\n")
+
+
+def test_declared_library_version_reads_pins_not_lower_bounds(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("aws-cdk-lib>=2.120.0\nconstructs\n")
+    assert declared_library_version(tmp_path) is None
+    (tmp_path / "requirements.txt").write_text("aws-cdk-lib==2.253.0\n")
+    assert declared_library_version(tmp_path) == "2.253.0"
+    (tmp_path / "package-lock.json").write_text(json.dumps(
+        {"packages": {"node_modules/aws-cdk-lib": {"version": "2.260.1"}}}))
+    assert declared_library_version(tmp_path) == "2.260.1"
+
+
+@pytest.mark.synth
+def test_below_2_254_the_weak_route_is_not_first_and_says_upgrade(synth_app: Callable[[str, str], Path]) -> None:
+    """Failure 6: on 2.253 the flag is silently ignored; the plan must not rely on it."""
+    base = replace(load_assembly(synth_app("layer_cross_stack", "base")), cdk_library_version="2.253.0")
+    head = replace(load_assembly(synth_app("layer_cross_stack", "head")), cdk_library_version="2.253.0")
+    context = build_context(base, head)
+    (finding,) = attach_plans(analyze(base, head, context), context).findings
+    plan = finding.remediation
+    assert plan is not None and plan.strategy == "split-ssm-parameter"
+    weak = next(a for a in plan.alternatives if a.strategy == "split-weak-reference")
+    assert any("Upgrade aws-cdk-lib" in s.title for s in weak.steps)
+    assert weak.verification.level is Level.MODELLED  # never verified: the upgrade is an edit by hand

@@ -1,0 +1,231 @@
+"""Plans applied for real: patched and flagged app states synthesized, then simulated.
+
+Each test of the eight failure kinds of issue #10 either checks the plan the tool now
+gives (its changes applied, synthesized, accepted) or builds the plan the tool used to
+give and shows the real templates refuse it, so the verification can fail.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.commands.analyze import run_analysis
+from bot.model import AnalysisResult, Change, Finding, Level, Plan, Severity, Step
+from bot.patches import export_value_patch
+from bot.plan_verify import Tree, VerifyOptions, verify_plans
+from bot.source import source_sites
+from tests.corpus import CORPUS
+from tests.plan_synth import STATES_DIR, app_verify_options, cached_state_synth
+from tests.synth_cache import app_dir
+
+pytestmark = pytest.mark.synth
+FLAG = "@aws-cdk/core:defaultCrossStackReferences"
+
+
+def verified(synth_app: Callable[[str, str], Path], name: str) -> AnalysisResult:
+    return run_analysis(synth_app(name, "base"), synth_app(name, "head"), source=app_dir(name),
+                        base_source=app_dir(name), verify=app_verify_options(name))
+
+
+def check(synth_app: Callable[[str, str], Path], name: str, finding: Finding, plan: Plan) -> Plan:
+    """Verify one hand-made plan on the app, as the tool verifies its own."""
+    result = AnalysisResult(base=None, head=None, findings=(replace(finding, remediation=plan),),  # type: ignore[arg-type]
+                            stacks=())
+    out = verify_plans(result, synth_app(name, "base"), synth_app(name, "head"), app_verify_options(name))
+    checked = out.findings[0].remediation
+    assert checked is not None
+    return checked
+
+
+def modelled(plan: Plan) -> Plan:
+    return replace(plan, verification=replace(plan.verification, level=Level.MODELLED))
+
+
+def weak_split(producer: str, consumers: str) -> Plan:
+    """The weak-reference split as the tool used to give it for every strong export."""
+    return modelled(Plan("split-weak-reference", "", (
+        Step("change 1", "code-change", (f"cdk deploy {producer} {consumers}",),
+             changes=(Change("context", key=FLAG, value="both"),), applies_to="base"),
+        Step("change 2", "deploy", (f"cdk deploy {producer} {consumers} --force",),
+             changes=(Change("context", key=FLAG, value="weak"),), applies_to="head"),
+    )))
+
+
+# 1. Hand-named export: the weak flag changes nothing; the SSM route works as patches.
+def test_hand_named_export_gets_no_weak_route_and_the_ssm_patches_work(synth_app: Callable[[str, str], Path]) -> None:
+    (finding,) = verified(synth_app, "named_export_layer").findings
+    plan = finding.remediation
+    assert plan is not None
+    assert plan.strategy == "split-ssm-parameter" and plan.verified, plan.verification
+    every = [plan, *plan.alternatives]
+    assert "split-weak-reference" not in [p.strategy for p in every]
+    assert all(c.kind == "patch" for s in plan.steps for c in s.changes)
+
+
+def test_the_old_weak_plan_for_a_hand_named_export_is_refused_on_real_templates(
+    synth_app: Callable[[str, str], Path]
+) -> None:
+    (finding,) = verified(synth_app, "named_export_layer").findings
+    plan = check(synth_app, "named_export_layer", finding, weak_split("Producer", "Consumer"))
+    assert plan.verification.level is Level.NONE
+    assert "Cannot update export shared-layer-arn" in plan.verification.reason
+
+
+# 2. SSM for automatic references: the export must be kept a release; not claimed verified.
+def test_ssm_route_for_an_automatic_reference_keeps_the_export_and_is_not_claimed(
+    synth_app: Callable[[str, str], Path]
+) -> None:
+    (finding,) = verified(synth_app, "layer_cross_stack").findings
+    plan = finding.remediation
+    assert plan is not None
+    ssm = next(p for p in plan.alternatives if p.strategy == "split-ssm-parameter")
+    described = " ".join(c.description or "" for s in ssm.steps for c in s.changes)
+    assert "self.export_value(self.strands_layer.layer_version_arn)" in described
+    assert "ssm.StringParameter.value_for_string_parameter(self" in described
+    assert ssm.verification.level is Level.MODELLED and "edit by hand" in ssm.verification.reason
+
+
+# 3. current_version: see tests/test_app_findings.py (no keep-export route, weak split verified).
+
+
+# 4. Per-finding plans that only work together: one plan for the pull request.
+def test_exports_kept_together_in_one_plan(synth_app: Callable[[str, str], Path]) -> None:
+    result = verified(synth_app, "exports_together")
+    blockers = [f for f in result.findings if f.severity is Severity.BLOCKER]
+    assert len(blockers) == 2
+    plans = {id(f.remediation) for f in blockers}
+    plan = blockers[0].remediation
+    assert plan is not None and len({p for p in plans}) >= 1
+    assert plan.strategy == "keep-export-one-release" and plan.verified, plan.verification
+    assert set(plan.covers) == {f.id for f in blockers}
+    assert all(f.remediation == plan for f in blockers)
+    (patch,) = [c for c in plan.steps[0].changes]
+    assert "self.export_value(self.a_layer.layer_version_arn)" in (patch.diff or "")
+    assert "self.export_value(self.b_layer.layer_version_arn)" in (patch.diff or "")
+
+
+def test_one_export_kept_alone_is_refused_on_real_templates(synth_app: Callable[[str, str], Path]) -> None:
+    result = verified(synth_app, "exports_together")
+    finding = next(f for f in result.findings if f.severity is Severity.BLOCKER and "ALayer" in (f.export or ""))
+    sites = source_sites(app_dir("exports_together"), ["Compute/ALayer/Resource"])
+    patch = export_value_patch(sites["Compute/ALayer/Resource"], "ALayer", "layer_version_arn")
+    assert patch is not None
+    alone = modelled(Plan("keep-export-one-release", "", (
+        Step("release 1", "code-change", ("cdk deploy Compute Admin",), changes=(patch,), applies_to="head"),
+        Step("release 2", "deploy", ("cdk deploy Compute --exclusively",), applies_to="head"),
+    )))
+    plan = check(synth_app, "exports_together", finding, alone)
+    assert plan.verification.level is Level.NONE
+    assert "Compute:ExportsOutputRefBLayer" in plan.verification.reason
+
+
+# 5. Check order: notices under a blocker are never verified on their own.
+def test_notices_under_a_blocker_are_not_verified(synth_app: Callable[[str, str], Path]) -> None:
+    result = verified(synth_app, "exports_together")
+    notices = [f for f in result.findings if f.severity is Severity.NOTICE]
+    assert notices
+    for notice in notices:
+        plan = notice.remediation
+        assert plan is not None and not plan.verified and plan.verification.level is Level.NONE
+        assert "not on its own" in plan.verification.reason
+
+
+# 8. The simulation lines are the real states': the flag changes the producer's template too.
+def test_transcript_comes_from_the_real_states(synth_app: Callable[[str, str], Path]) -> None:
+    (finding,) = verified(synth_app, "layer_cross_stack").findings
+    plan = finding.remediation
+    assert plan is not None and plan.strategy == "split-weak-reference" and plan.verified
+    first = plan.simulation[0]
+    assert first.startswith("cdk deploy Compute Admin: deployed Compute, Admin"), plan.simulation
+    assert "skipped" not in first
+    assert plan.verification.states == (f"base + context {FLAG}=both", f"head + context {FLAG}=weak")
+
+
+def test_add_dependency_patch_synthesizes_the_declared_order(synth_app: Callable[[str, str], Path]) -> None:
+    """The temporary add_dependency patch (reused by the pipeline planner) is applied for real."""
+    sites = source_sites(app_dir("layer_cross_stack"), ["Admin", "Compute"])
+    from bot.patches import add_dependency_patch
+
+    patch = add_dependency_patch(sites["Admin"], sites["Compute"], "Admin", "Compute")
+    assert patch is not None and "admin_stack.add_dependency(compute)" in (patch.diff or "")
+    (finding,) = verified(synth_app, "layer_cross_stack").findings
+    plan = check(synth_app, "layer_cross_stack", finding, modelled(Plan("patched", "", (
+        Step("both", "code-change", ("cdk deploy Compute Admin",),
+             changes=(Change("context", key=FLAG, value="both"), patch), applies_to="base"),
+        Step("weak", "deploy", ("cdk deploy Compute Admin --force",),
+             changes=(Change("context", key=FLAG, value="weak"), patch), applies_to="head"),
+    ))))
+    assert plan.verified, plan.verification
+
+
+def test_a_patch_that_does_not_apply_is_not_verified(synth_app: Callable[[str, str], Path]) -> None:
+    (finding,) = verified(synth_app, "layer_cross_stack").findings
+    broken = Change("patch", path="app.py", diff="--- a/app.py\n+++ b/app.py\n@@ -1,1 +1,1 @@\n-nothing here\n+x\n")
+    plan = check(synth_app, "layer_cross_stack", finding, modelled(Plan("broken", "", (
+        Step("s", "deploy", ("cdk deploy Compute Admin",), changes=(broken,), applies_to="head"),
+    ))))
+    assert plan.verification.level is Level.NONE and "does not match" in plan.verification.reason
+
+
+def test_budget_exhausted_keeps_the_model_level(synth_app: Callable[[str, str], Path], tmp_path: Path) -> None:
+    (finding,) = verified(synth_app, "layer_cross_stack").findings
+    plan = finding.remediation
+    assert plan is not None
+    fresh = replace(modelled(plan), alternatives=())
+    result = AnalysisResult(base=None, head=None, findings=(replace(finding, remediation=fresh),),  # type: ignore[arg-type]
+                            stacks=())
+
+    def never(app: Path, out: Path, context: Mapping[str, str]) -> Path:
+        import time
+
+        time.sleep(3)
+        raise AssertionError("the budget should have run out first")
+
+    options = replace(app_verify_options("layer_cross_stack"), budget_seconds=0.5, synth=never)
+    out = verify_plans(result, synth_app("layer_cross_stack", "base"), synth_app("layer_cross_stack", "head"),
+                       options)
+    level = out.findings[0].remediation
+    assert level is not None and level.verification.level is Level.MODELLED
+    assert "budget" in level.verification.reason
+
+
+# --- the corpus app's real source (skipped when ../shared is absent) ---------------------
+
+SOURCE = CORPUS / "e-com67-src"
+requires_source = pytest.mark.skipif(
+    not (SOURCE / "f0d9370" / "app.py").is_file(),
+    reason=f"corpus source not found at {SOURCE} (it ships beside the repository); set CDK_EXPORT_GUARD_CORPUS",
+)
+CORPUS_ENV = {"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "us-east-1"}
+
+
+def corpus_synth(app: Path, out: Path, context: Mapping[str, str]) -> Path:
+    # The app reads its account and region from the environment.
+    return cached_state_synth(app, out, context, env=CORPUS_ENV)
+
+
+@requires_source
+@pytest.mark.parametrize(("base", "head", "strategy", "covered"), [
+    ("0f9208b", "f0d9370", "split-weak-reference", 1),
+    ("f0d9370", "4693e68", "keep-export-one-release", 3),
+])
+def test_corpus_plans_work_when_applied(base: str, head: str, strategy: str, covered: int) -> None:
+    assert sys.executable  # the app runs with this interpreter's aws-cdk-lib
+    ecom = CORPUS / "e-com67"
+    options = VerifyOptions(base=Tree(SOURCE / base), head=Tree(SOURCE / head), budget_seconds=900,
+                            synth=corpus_synth, reuse_assemblies=False,
+                            app_command=f"{shlex.quote(sys.executable)} app.py")
+    result = run_analysis(ecom / base, ecom / head, source=SOURCE / head, base_source=SOURCE / base, verify=options)
+    blockers = [f for f in result.findings if f.severity is Severity.BLOCKER]
+    assert len(blockers) == covered
+    for finding in blockers:
+        plan = finding.remediation
+        assert plan is not None and plan.strategy == strategy and plan.verified, plan.verification
+        assert len(plan.covers) == (covered if covered > 1 else 0)
+    assert STATES_DIR.is_dir()
