@@ -21,6 +21,7 @@ from bot.assembly import AssemblyError, Limits, load_assembly
 from bot.cdk_diff import changed_stack_diffs
 from bot.gcpause import cyclic_gc_paused
 from bot.model import AnalysisResult, Severity
+from bot.pipeline_plans import attach_pipeline_plans
 from bot.pipelines import find_deploy_sites
 from bot.plan_verify import Tree, VerifyOptions, verify_plans
 from bot.remedy import attach_plans
@@ -141,10 +142,13 @@ def _run_analysis(
     if live is not None:
         from bot.live import plan_findings
 
-        return plan_findings(result, context, code=code, sites=sites)
-    return attach_plans(result, context, code=code, sites=sites, sources=sources, language=language,
-                        library_version=library, base_sources=base_sources, readers=readers,
-                        base_readers=base_readers)
+        planned = plan_findings(result, context, code=code, sites=sites)
+    else:
+        planned = attach_plans(result, context, code=code, sites=sites, sources=sources, language=language,
+                               library_version=library, base_sources=base_sources, readers=readers,
+                               base_readers=base_readers)
+    # Stacks a pipeline deploys get plans the pipeline honours (code changes, not commands).
+    return attach_pipeline_plans(planned, context, code=code, sites=sites)
 
 
 def slug(app_directory: str) -> str:

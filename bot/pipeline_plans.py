@@ -1,0 +1,468 @@
+"""Plans for stacks a pipeline deploys: code changes the pipeline honours, checked by
+simulating the pipeline (``bot.pipeline_simulate``), never hand-run commands. Pure.
+
+A CDK Pipelines app is deployed by CodePipeline actions, with no ``--exclusively`` and no
+``--force``: the only levers are the app's code. So a plan is a sequence of releases
+(each a version of the app, deployed by the pipeline in the order its own template
+gives), and every temporary change has a follow-up release that removes it:
+- a temporary ``add_dependency`` makes CDK Pipelines put one stack's Prepare/Deploy after
+  another's (it orders a stage's actions by stack dependencies);
+- ``export_value`` keeps an export one more release;
+- a weak reference (``Fn::GetStackOutput``) is only re-read when the consumer's template
+  changes (see ``bot.pipeline_simulate``), so such a plan also changes the consumer's
+  template (a tag) for that release; an SSM-typed parameter is re-read by every change set.
+
+Where a repository script or workflow deploys the same stacks too, the command plan of
+``bot.remedy`` is kept as an alternative with its edits: the comment covers both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from bot import versions
+from bot.analysis import Context
+from bot.deploy_sites import DeploySite
+from bot.model import AnalysisResult, CodeLocation, Finding, Plan, ReferenceKind, Stack, StackKey, Step
+from bot.pipeline_deploy import DIRECT, PREPARE, Deployer, Pipeline, StackAction, deployers, find_pipelines
+from bot.pipeline_simulate import Action, PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
+from bot.simulate import (
+    AppVersion,
+    SelectionError,
+    State,
+    StepOutcome,
+    deployed_state,
+    differences,
+    select,
+    upstream,
+)
+
+FLAG = "@aws-cdk/core:defaultCrossStackReferences"
+REFRESH_TAG = "cdk-export-guard-refresh"
+WEAK_REFERENCES_SINCE = (2, 254, 0)
+
+
+@dataclass(frozen=True)
+class _Release:
+    version: AppVersion
+    label: str
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    plan: Plan
+    releases: tuple[_Release, ...]
+    target: AppVersion  # restricted to the stacks the plan must bring to their final state
+
+
+def attach_pipeline_plans(
+    result: AnalysisResult,
+    context: Context,
+    code: Mapping[str, CodeLocation] | None = None,
+    sites: Sequence[DeploySite] = (),
+) -> AnalysisResult:
+    """Replace the plan of every finding whose stacks a pipeline deploys (head assembly)."""
+    pipelines = find_pipelines(context.head)
+    if not pipelines:
+        return result
+    planner = _PipelinePlanner(context, pipelines, code or {}, sites)
+    return replace(result, findings=tuple(planner.plan(f) for f in result.findings))
+
+
+class _PipelinePlanner:
+    def __init__(self, context: Context, pipelines: Sequence[Pipeline], code: Mapping[str, CodeLocation],
+                 sites: Sequence[DeploySite]) -> None:
+        self.context = context
+        self.pipelines = pipelines
+        self.sites = sites
+        self.language = next((c.language for c in code.values() if c.language in ("python", "typescript",
+                              "javascript", "java", "csharp", "go")), "python")
+        self.versions = versions.Versions(context)
+        self.base = self.versions.base
+        self.initial: State = deployed_state(self.base)
+        self.head_full = self.versions.head()
+        stacks: dict[StackKey, Stack] = {s.key: s for s in context.base.all_stacks()}
+        stacks.update({s.key: s for s in context.head.all_stacks()})
+        self.stacks = stacks
+        self.deployer_of: dict[str, Deployer] = {
+            context.head_stacks[k].hierarchical_id: d for k, d in deployers(pipelines).items()
+            if k in context.head_stacks
+        }
+        self.library = context.head.cdk_library_version or context.base.cdk_library_version
+
+    # -- entry -------------------------------------------------------------------------
+
+    def plan(self, finding: Finding) -> Finding:
+        involved = self._involved(finding)
+        deployed = [self.deployer_of[i] for i in involved if i in self.deployer_of]
+        if not deployed:
+            return finding
+        producer = self._id(finding.producer_key) if finding.producer_key else None
+        consumers = sorted({self._id(k) for k in finding.consumer_keys})
+        head = self.versions.head(finding)
+        try:
+            candidates = self._candidates(finding, head, producer, consumers)
+        except (KeyError, ValueError, SelectionError):
+            candidates = []
+        where = self._deployed_by(involved)
+        cli = finding.remediation
+        if not candidates:
+            plan = Plan(
+                "pipeline-manual",
+                f"These stacks are deployed by {deployed[0].describe()}; no pipeline plan could be "
+                "checked for this finding automatically: review the pipeline's order by hand.",
+                (), deployed_by=where,
+            )
+        else:
+            plan = self._choose(candidates, where)
+        by_hand = self._by_hand(involved)
+        if cli is not None and by_hand:
+            # Scripts or workflows deploy these stacks too: keep their plan and edits.
+            hand = replace(cli, summary=f"Where {', '.join(by_hand)} deploy{'s' if len(by_hand) == 1 else ''} "
+                           f"these stacks by hand: {cli.summary}", alternatives=())
+            plan = replace(plan, pipeline_edits=plan.pipeline_edits + cli.pipeline_edits,
+                           alternatives=(hand, *plan.alternatives))
+        return replace(finding, remediation=plan)
+
+    def _candidates(self, finding: Finding, head: AppVersion, producer: str | None,
+                    consumers: list[str]) -> list[_Candidate]:
+        if producer is None:
+            return []
+        if finding.rule in ("export-value-change-in-use", "export-value-may-change-in-use"):
+            return self._split(finding, head, producer, consumers)
+        if finding.rule == "export-removed-in-use":
+            return self._removed(finding, head, producer, consumers)
+        if finding.rule == "import-missing-export" and finding.export:
+            return [self._keep(finding, head, producer, consumers, follow_up=False)]
+        if finding.rule in ("weak-reference-stale", "new-reference-order"):
+            return self._ordered(finding, head, producer, consumers)
+        return []
+
+    # -- strategies ----------------------------------------------------------------------
+
+    def _removed(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[_Candidate]:
+        out = []
+        target = versions.restrict(head, [producer, *consumers])
+        if not any(producer in upstream(head, [c]) for c in consumers):
+            first = _depend(head, producer, consumers, label="release 1")
+            call = self._call(producer, "add_dependency", consumers)
+            out.append(_Candidate(
+                Plan(
+                    "pipeline-temporary-dependency",
+                    f"The pipeline must deploy {_names(self._name(c) for c in consumers)} before "
+                    f"{self._name(producer)}, which deletes {finding.export}. "
+                    f"{self._race_text(head, producer, consumers)}"
+                    "Add a temporary dependency for one release, then remove it.",
+                    (
+                        Step(title=f"Release 1: add `{call}` (temporary), merge with this change",
+                             kind="code-change",
+                             detail=f"In the stage that creates these stacks ({_placeholders()}). CDK Pipelines "
+                             f"then runs {self._name(producer)}'s Prepare/Deploy after "
+                             f"{_names(self._name(c) for c in consumers)}'s: {self._order_text(first, producer)}.",
+                             code=CodeLocation(self.language, None, None, call)),
+                        Step(title="Release 2: remove that line once release 1 has run through every stage",
+                             kind="code-change",
+                             detail="Nothing imports the export any more; the pipeline's order no longer matters."),
+                    ),
+                ),
+                (_Release(first, "release 1"), _Release(head, "release 2")),
+                target,
+            ))
+        out.append(self._keep(finding, head, producer, consumers, follow_up=True))
+        return out
+
+    def _keep(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str],
+              *, follow_up: bool) -> _Candidate:
+        export = finding.export
+        assert export is not None
+        token = self.base.stacks[producer].exports.get(export, f"{export}@base") \
+            if producer in self.base.stacks else f"{export}@base"
+        kept = versions.keep_export(head, export, producer, token, label="release 1")
+        call = f'self.export_value(<the attribute it exported>, name="{export}")' \
+            if self.language == "python" else f"this.exportValue(<the attribute it exported>, {{ name: '{export}' }})"
+        steps = [Step(title=f"Release 1: keep the export in {self._name(producer)}, merge with this change",
+                      kind="code-change",
+                      detail=f"`{call}` in {producer} (placeholder in <>): it re-creates exactly this export name, "
+                      "so the pipeline can deploy the stacks in any order.",
+                      code=CodeLocation(self.language, None, None, call))]
+        releases = [_Release(kept, "release 1")]
+        if follow_up:
+            steps.append(Step(title="Release 2: remove the export_value line once release 1 has run through "
+                              "every stage", kind="code-change",
+                              detail="No deployed stack imports it any more, so its deletion is accepted."))
+            releases.append(_Release(head, "release 2"))
+        return _Candidate(
+            Plan("pipeline-keep-export" if follow_up else "pipeline-restore-export",
+                 f"Keep exporting {export} from {self._name(producer)}"
+                 + (" for one more release, then remove it." if follow_up else "."),
+                 tuple(steps)),
+            tuple(releases),
+            versions.restrict(releases[-1].version, [producer, *consumers]),
+        )
+
+    def _split(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[_Candidate]:
+        export = finding.export
+        assert export is not None
+        both = [producer, *consumers]
+        names = _names(self._name(c) for c in consumers)
+        refusal = (f"No release can ship this change: CloudFormation refuses to change export {export} while "
+                   f"{names} import{'s' if len(consumers) == 1 else ''} it, whatever order the pipeline uses. "
+                   "Split it.")
+        out = []
+        if _version_at_least(self.library, WEAK_REFERENCES_SINCE) is not False:
+            v1 = versions.weak_switch(self.base, export, producer, consumers, keep_export=True, label="change 1")
+            v2 = versions.weak_switch(head, export, producer, consumers, keep_export=False, label="change 2")
+            v3 = replace(v2, label="change 3")
+            v2 = _touch(v2, consumers)
+            tag = self._tag_call(consumers)
+            out.append(_Candidate(
+                Plan("pipeline-split-weak-reference", refusal, (
+                    Step(title="Split this pull request: land change 1 alone first", kind="split"),
+                    Step(title=f"Change 1 (without this PR's change): set `{FLAG}` to `both` in cdk.json; "
+                         "let the pipeline deploy it", kind="code-change",
+                         detail=f"{self._name(producer)} keeps the export and also publishes a plain output; "
+                         f"{names} switch{'es' if len(consumers) == 1 else ''} to Fn::GetStackOutput. "
+                         f"{self._order_text(v1, consumers[0])}.",
+                         code=CodeLocation("json", "cdk.json", None, f'"{FLAG}": "both"')),
+                    Step(title=f"Change 2: this PR's change with `{FLAG}` set to `weak`, and `{tag}` (temporary)",
+                         kind="code-change",
+                         detail=f"The pipeline has no `--force`: {names}'s template would not change, and "
+                         "whether CloudFormation re-reads Fn::GetStackOutput for an unchanged template is not "
+                         f"documented. The tag changes it, so its change set re-reads {self._name(producer)}'s "
+                         f"new value: {self._order_text(v2, consumers[0])}.",
+                         code=CodeLocation(self.language, None, None, tag)),
+                    Step(title="Change 3: remove the tag", kind="code-change",
+                         detail="A later release; removing it is one more template change."),
+                )),
+                (_Release(v1, "change 1"), _Release(v2, "change 2"), _Release(v3, "change 3")),
+                versions.restrict(v3, both),
+            ))
+        parameter = f"/cdk-export-guard/{_slug(export)}"
+        s1 = versions.ssm_switch(self.base, export, producer, consumers, parameter=parameter,
+                                 keep_export=True, label="change 1")
+        s2 = versions.ssm_switch(head, export, producer, consumers, parameter=parameter,
+                                 keep_export=False, label="change 2")
+        out.append(_Candidate(
+            Plan("pipeline-split-ssm-parameter", refusal, (
+                Step(title="Split this pull request: land change 1 alone first", kind="split"),
+                Step(title="Change 1 (without this PR's change): pass the value through an SSM parameter",
+                     kind="code-change",
+                     detail=f"In {producer}: `ssm.StringParameter(..., parameter_name=\"{parameter}\", "
+                     "string_value=<the exported attribute>)`; in each consumer: "
+                     f"`ssm.StringParameter.value_for_string_parameter(self, \"{parameter}\")` and "
+                     f"`{self._call(consumers[0], 'add_dependency', [producer])}` (placeholders in <>)."),
+                Step(title="Change 2: this PR's change", kind="code-change",
+                     detail="Every change set re-reads SSM-typed parameters, and the dependency puts the "
+                     f"consumers' Prepare after {self._name(producer)}'s Deploy: "
+                     f"{self._order_text(s2, consumers[0])}."),
+            )),
+            (_Release(s1, "change 1"), _Release(s2, "change 2")),
+            versions.restrict(s2, both),
+        ))
+        return out
+
+    def _ordered(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[_Candidate]:
+        target = versions.restrict(head, [producer, *consumers])
+        declared = all(producer in upstream(head, [c]) for c in consumers)
+        weak = finding.reference_kind is ReferenceKind.WEAK and finding.rule == "weak-reference-stale"
+        if declared and not weak:
+            return [_Candidate(
+                Plan("pipeline-order", f"Nothing to change: {self._order_text(head, consumers[0])}.", ()),
+                (_Release(head, "this change"),), target,
+            )]
+        version, steps = head, []
+        if not declared:
+            version = _depend(version, consumers[0], [producer], label="this change")
+            for c in consumers[1:]:
+                version = _depend(version, c, [producer], label="this change")
+            call = self._call(consumers[0], "add_dependency", [producer])
+            steps.append(Step(title=f"Add `{call}` for every consumer (keep it)", kind="code-change",
+                              detail=f"The app declares no dependency, so the pipeline runs them in parallel; with "
+                              f"it: {self._order_text(version, consumers[0])}.",
+                              code=CodeLocation(self.language, None, None, call)))
+        releases = [_Release(version, "this change")]
+        if weak:
+            version = _touch(version, consumers)
+            tag = self._tag_call(consumers)
+            steps.append(Step(title=f"Add `{tag}` in this change (temporary)", kind="code-change",
+                              detail="The consumer's template does not change, and the pipeline has no `--force`; "
+                              "the tag makes its change set re-read the new value."))
+            steps.append(Step(title="Remove the tag in a later release", kind="code-change"))
+            releases = [_Release(version, "this change"), _Release(replace(releases[0].version, label="follow-up"),
+                                                                   "follow-up")]
+        return [_Candidate(
+            Plan("pipeline-order" if not weak else "pipeline-refresh-consumer",
+                 f"Make the pipeline deploy {_names(self._name(c) for c in consumers)} after "
+                 f"{self._name(producer)}" + (", with a template change" if weak else "") + ".",
+                 tuple(steps)),
+            tuple(releases), target,
+        )]
+
+    # -- checking -------------------------------------------------------------------------
+
+    def _choose(self, candidates: list[_Candidate], where: tuple[str, ...]) -> Plan:
+        checked = [self._verify(c) for c in candidates]
+        verified = [p for p in checked if p.verified]
+        pool = verified or checked
+        best = replace(pool[0], deployed_by=where)
+        return replace(best, alternatives=tuple(replace(p, deployed_by=where) for p in pool[1:]))
+
+    def _verify(self, candidate: _Candidate) -> Plan:
+        runs = [self.runs(replace(release.version, label=release.label)) for release in candidate.releases]
+        simulation = run_pipelines(self.initial, [r for group in runs for r in group])
+        missing = differences(simulation.state, candidate.target) if simulation.error is None else []
+        lines = [_describe(step) for step in simulation.steps]
+        lines += [f"stale: {s}" for s in simulation.stale] + [f"not reached: {m}" for m in missing]
+        return replace(candidate.plan, verified=simulation.ok and not missing, simulation=tuple(lines))
+
+    def runs(self, version: AppVersion) -> list[PipelineRun]:
+        """Each pipeline's run of this version: the head template's order where the
+        stage's dependencies are head's, else the order CDK Pipelines gives them."""
+        out = []
+        for pipeline in self.pipelines:
+            stages = []
+            for stage in pipeline.stages:
+                ids = [self.context.head_stacks[k].hierarchical_id for k in stage.stacks()
+                       if k in self.context.head_stacks]
+                same = all(version.stacks[i].dependencies == self.head_full.stacks[i].dependencies
+                           for i in ids if i in version.stacks and i in self.head_full.stacks)
+                if same:
+                    stages.append(_from_template(stage.name, stage.actions, self.context.head_stacks))
+                else:
+                    stages.append(StageRun(stage.name, cdk_pipelines_order(version, ids)))
+            holder = self.context.head_stacks.get(pipeline.stack)
+            out.append(PipelineRun(pipeline.name, version, tuple(stages),
+                                   holder.hierarchical_id if holder else None))
+        return out
+
+    # -- wording ----------------------------------------------------------------------------
+
+    def _order_text(self, version: AppVersion, stack_id: str) -> str:
+        """Where the pipeline deploys ``stack_id`` in this version, by run order."""
+        for run in self.runs(version):
+            for stage in run.stages:
+                for position, group in enumerate(stage.run_orders, start=1):
+                    if any(a.stack == stack_id and a.execute for a in group):
+                        together = sorted(self._name(a.stack) for a in group if a.execute and a.stack != stack_id)
+                        with_ = f", with {_names(together)} in parallel" if together else ""
+                        return (f"pipeline `{run.pipeline}`, stage `{stage.name}` deploys {self._name(stack_id)} "
+                                f"at RunOrder {position}{with_}")
+        return f"{self._name(stack_id)} is not deployed by a pipeline"
+
+    def _race_text(self, head: AppVersion, producer: str, consumers: list[str]) -> str:
+        text = self._order_text(head, producer)
+        return f"In head, {text}. " if "in parallel" in text else ""
+
+    def _call(self, stack_id: str, method: str, others: Sequence[str]) -> str:
+        name = method if self.language == "python" else _camel(method)
+        args = ", ".join(f"<{o}>" for o in others)
+        return f"<{stack_id}>.{name}({args})"
+
+    def _tag_call(self, consumers: Sequence[str]) -> str:
+        if self.language == "python":
+            return f'cdk.Tags.of(<{consumers[0]}>).add("{REFRESH_TAG}", "<this release>")'
+        return f"Tags.of(<{consumers[0]}>).add('{REFRESH_TAG}', '<this release>')"
+
+    def _name(self, stack_id: str) -> str:
+        spec = self.head_full.stacks.get(stack_id) or self.base.stacks.get(stack_id)
+        return spec.name if spec else stack_id
+
+    def _id(self, key: StackKey) -> str:
+        stack = self.stacks[key]
+        while stack.parent is not None:
+            stack = self.stacks[stack.parent]
+        return stack.hierarchical_id
+
+    def _involved(self, finding: Finding) -> list[str]:
+        keys = [k for k in (finding.producer_key, *finding.consumer_keys) if k is not None and k in self.stacks]
+        return sorted({self._id(k) for k in keys})
+
+    def _deployed_by(self, involved: Sequence[str]) -> tuple[str, ...]:
+        by_place: dict[str, list[str]] = {}
+        for stack_id in involved:
+            deployer = self.deployer_of.get(stack_id)
+            if deployer is not None:
+                by_place.setdefault(deployer.describe(), []).append(self._name(stack_id))
+        out = [f"{place} ({', '.join(sorted(names))})" for place, names in by_place.items()]
+        return tuple(out) + tuple(f"`{s}`" for s in self._by_hand(involved))
+
+    def _by_hand(self, involved: Sequence[str]) -> list[str]:
+        """Repository files whose deploy commands select any of these stacks."""
+        files: dict[str, None] = {}
+        for site in self.sites:
+            try:
+                chosen = set(select(self.head_full, replace(site.command, exclusively=True)))
+            except SelectionError:
+                # A command naming several stacks fails on the first unknown one; judge each.
+                chosen = set()
+                for selector in site.command.selectors:
+                    try:
+                        chosen |= set(select(self.head_full, replace(site.command, selectors=(selector,),
+                                                                     exclusively=True)))
+                    except SelectionError:
+                        continue
+            if site.command.all_stacks or chosen & set(involved):
+                files.setdefault(site.path)
+        return list(files)
+
+
+def _from_template(name: str, actions: Sequence[StackAction], head_stacks: Mapping[StackKey, Stack]) -> StageRun:
+    groups: dict[int, list[Action]] = {}
+    for action in actions:
+        if action.stack is None or action.stack not in head_stacks:
+            continue
+        stack_id = head_stacks[action.stack].hierarchical_id
+        prepare = action.mode == PREPARE or action.mode in DIRECT
+        execute = action.mode != PREPARE
+        groups.setdefault(action.run_order, []).append(Action(stack_id, prepare, execute))
+    return StageRun(name, tuple(tuple(groups[k]) for k in sorted(groups)))
+
+
+def _describe(step: StepOutcome) -> str:
+    if step.error:
+        return f"{step.command}: refused: {step.error}"
+    done = ", ".join(step.deployed) or "nothing"
+    empty = f" (no changes: {', '.join(step.skipped)})" if step.skipped else ""
+    return f"{step.command}: deployed {done}{empty}"
+
+
+def _depend(version: AppVersion, stack_id: str, on: Sequence[str], *, label: str) -> AppVersion:
+    """``stack.add_dependency(other)`` for each of ``on``: a template change-free ordering edge."""
+    specs = dict(version.stacks)
+    spec = specs[stack_id]
+    specs[stack_id] = replace(spec, dependencies=spec.dependencies | frozenset(on))
+    return replace(version, label=label, stacks=specs)
+
+
+def _touch(version: AppVersion, stack_ids: Sequence[str]) -> AppVersion:
+    """A template change in each stack (the refresh tag), so its change set is not empty."""
+    specs = dict(version.stacks)
+    for stack_id in stack_ids:
+        specs[stack_id] = replace(specs[stack_id], template=specs[stack_id].template + f"+{REFRESH_TAG}")
+    return replace(version, stacks=specs)
+
+
+def _placeholders() -> str:
+    return "<...>: your variables for these stacks"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _version_at_least(version: str | None, minimum: tuple[int, ...]) -> bool | None:
+    if not version:
+        return None
+    return tuple(int(n) for n in re.findall(r"\d+", version)[:3]) >= minimum
+
+
+def _slug(export: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", export).strip("-")
+
+
+def _names(names: Iterable[str]) -> str:
+    items = sorted(set(names))
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
