@@ -19,7 +19,7 @@ Where a repository script or workflow deploys the same stacks too, the command p
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bot import versions
@@ -292,11 +292,16 @@ class _PipelinePlanner:
             steps.append(Step(title="Remove the tag in a later release", kind="code-change"))
             releases = [_Release(version, "this change"), _Release(replace(releases[0].version, label="follow-up"),
                                                                    "follow-up")]
+        names = _names(self._name(c) for c in consumers)
+        if not weak:
+            summary = f"Make the pipeline deploy {names} after {self._name(producer)}."
+        else:
+            order = "" if not declared else f"In head, {self._order_text(head, consumers[0])}, after " \
+                f"{self._name(producer)}; but "
+            summary = (f"{order}{names}'s template does not change, so its change set would be empty and keep "
+                       "the old value: change its template for this release.")
         return [_Candidate(
-            Plan("pipeline-order" if not weak else "pipeline-refresh-consumer",
-                 f"Make the pipeline deploy {_names(self._name(c) for c in consumers)} after "
-                 f"{self._name(producer)}" + (", with a template change" if weak else "") + ".",
-                 tuple(steps)),
+            Plan("pipeline-order" if not weak else "pipeline-refresh-consumer", summary, tuple(steps)),
             tuple(releases), target,
         )]
 
@@ -320,22 +325,11 @@ class _PipelinePlanner:
     def runs(self, version: AppVersion) -> list[PipelineRun]:
         """Each pipeline's run of this version: the head template's order where the
         stage's dependencies are head's, else the order CDK Pipelines gives them."""
-        out = []
-        for pipeline in self.pipelines:
-            stages = []
-            for stage in pipeline.stages:
-                ids = [self.context.head_stacks[k].hierarchical_id for k in stage.stacks()
-                       if k in self.context.head_stacks]
-                same = all(version.stacks[i].dependencies == self.head_full.stacks[i].dependencies
-                           for i in ids if i in version.stacks and i in self.head_full.stacks)
-                if same:
-                    stages.append(_from_template(stage.name, stage.actions, self.context.head_stacks))
-                else:
-                    stages.append(StageRun(stage.name, cdk_pipelines_order(version, ids)))
-            holder = self.context.head_stacks.get(pipeline.stack)
-            out.append(PipelineRun(pipeline.name, version, tuple(stages),
-                                   holder.hierarchical_id if holder else None))
-        return out
+        def unchanged(ids: Sequence[str]) -> bool:
+            return all(version.stacks[i].dependencies == self.head_full.stacks[i].dependencies
+                       for i in ids if i in version.stacks and i in self.head_full.stacks)
+
+        return template_runs(self.pipelines, self.context.head_stacks, version, keep=unchanged)
 
     # -- wording ----------------------------------------------------------------------------
 
@@ -406,6 +400,29 @@ class _PipelinePlanner:
             if site.command.all_stacks or chosen & set(involved):
                 files.setdefault(site.path)
         return list(files)
+
+
+def template_runs(
+    pipelines: Sequence[Pipeline],
+    stacks: Mapping[StackKey, Stack],
+    version: AppVersion,
+    keep: Callable[[Sequence[str]], bool] = lambda _: True,
+) -> list[PipelineRun]:
+    """Each pipeline running ``version`` in the order of its template (``stacks``: the
+    assembly's stacks by key). A stage for which ``keep`` says no is ordered as CDK
+    Pipelines would order it for ``version``'s dependencies instead."""
+    out = []
+    for pipeline in pipelines:
+        stages = []
+        for stage in pipeline.stages:
+            ids = [stacks[k].hierarchical_id for k in stage.stacks() if k in stacks]
+            if keep(ids):
+                stages.append(_from_template(stage.name, stage.actions, stacks))
+            else:
+                stages.append(StageRun(stage.name, cdk_pipelines_order(version, ids)))
+        holder = stacks.get(pipeline.stack)
+        out.append(PipelineRun(pipeline.name, version, tuple(stages), holder.hierarchical_id if holder else None))
+    return out
 
 
 def _from_template(name: str, actions: Sequence[StackAction], head_stacks: Mapping[StackKey, Stack]) -> StageRun:

@@ -2,7 +2,7 @@
 
 Base: Processing reads Storage's bucket name. Head: it no longer does, so CDK drops the
 export and the dependency, and the head pipeline runs both stacks at the same RunOrder.
-Variant ``fix`` is head plus the plan's release 1: a temporary
+Variant ``step1`` is head plus the plan's release 1: a temporary
 ``storage.add_dependency(processing)``, so the pipeline deploys Processing first.
 
 Expected: export-removed-in-use (blocker), deployed by pipeline Delivery-Pipeline,
@@ -21,8 +21,8 @@ CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/00000000
 
 app = cdk.App()
 variant = app.node.try_get_context("variant") or "base"
-if variant not in ("base", "head", "fix"):
-    raise ValueError(f"context variant must be base, head or fix, got {variant!r}")
+if variant not in ("base", "head", "step1"):
+    raise ValueError(f"context variant must be base, head or step1, got {variant!r}")
 
 
 class StorageStack(cdk.Stack):
@@ -46,7 +46,7 @@ class ProdStage(cdk.Stage):
         super().__init__(scope, id, **kwargs)
         storage = StorageStack(self, "Storage")
         processing = ProcessingStack(self, "Processing", storage=storage)
-        if variant == "fix":
+        if variant == "step1":
             storage.add_dependency(processing)  # temporary, one release: Processing deploys first
 
 
