@@ -223,7 +223,7 @@ class _PipelinePlanner:
                     Step(title=f"Change 1 (without this PR's change): set `{FLAG}` to `both` in cdk.json; "
                          "let the pipeline deploy it", kind="code-change",
                          detail=f"{self._name(producer)} keeps the export and also publishes a plain output; "
-                         f"{names} switch{'es' if len(consumers) == 1 else ''} to Fn::GetStackOutput. "
+                         f"{names} switch{'es' if len(consumers) == 1 else ''} to Fn::GetStackOutput; "
                          f"{self._order_text(v1, consumers[0])}.",
                          code=CodeLocation("json", "cdk.json", None, f'"{FLAG}": "both"')),
                     Step(title=f"Change 2: this PR's change with `{FLAG}` set to `weak`, and `{tag}` (temporary)",
