@@ -264,3 +264,20 @@ def test_an_app_without_a_pipeline_keeps_its_command_plan(synth_app: SynthApp) -
     (planned,) = run_analysis(base, head).findings
     assert planned.remediation is not None and planned.remediation.deployed_by == ()
     assert any(c.startswith("cdk deploy") for c in hand_run(planned))
+
+
+@synth
+def test_a_pipeline_app_also_deployed_by_a_script_gets_both_plans(synth_app: SynthApp, tmp_path: Path) -> None:
+    (tmp_path / "deploy.sh").write_text("#!/bin/sh\nnpx cdk deploy 'Delivery/Prod/*' --require-approval never\n")
+    result = run_analysis(synth_app("pipeline_dropped_reference", "base"),
+                          synth_app("pipeline_dropped_reference", "head"),
+                          source=app_dir("pipeline_dropped_reference"), repo=tmp_path)
+    (finding,) = result.findings
+    plan = finding.remediation
+    assert plan is not None and plan.verified and plan.strategy == "pipeline-temporary-dependency"
+    assert plan.deployed_by == ("pipeline `Delivery-Pipeline`, stage `Prod` (Prod-Processing, Prod-Storage)",
+                                "`deploy.sh`")
+    by_hand = plan.alternatives[0]
+    assert by_hand.summary.startswith("Where deploy.sh deploys these stacks by hand")
+    assert by_hand.verified and any(c.startswith("cdk deploy") for s in by_hand.steps for c in s.commands)
+    assert by_hand.strategy == "deploy-consumers-first"
