@@ -22,6 +22,7 @@ from bot.cdk_diff import changed_stack_diffs
 from bot.gcpause import cyclic_gc_paused
 from bot.model import AnalysisResult, Severity
 from bot.pipeline_plans import attach_pipeline_plans
+from bot.pipeline_verify import verify_pipeline_plans
 from bot.pipelines import find_deploy_sites
 from bot.plan_verify import Tree, VerifyOptions, verify_plans
 from bot.remedy import attach_plans
@@ -109,6 +110,7 @@ def run_analysis(
         result = _run_analysis(base, head, source, repo, live, base_source)
     if verify is not None:
         result = verify_plans(result, base, head, verify)
+        result = verify_pipeline_plans(result, base, head, verify)
     return result
 
 
@@ -148,7 +150,7 @@ def _run_analysis(
                                library_version=library, base_sources=base_sources, readers=readers,
                                base_readers=base_readers)
     # Stacks a pipeline deploys get plans the pipeline honours (code changes, not commands).
-    return attach_pipeline_plans(planned, context, code=code, sites=sites)
+    return attach_pipeline_plans(planned, context, code=code, sites=sites, sources=sources, language=language)
 
 
 def slug(app_directory: str) -> str:

@@ -22,15 +22,30 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot import versions
+from bot import patches, snippets, versions
 from bot.analysis import Context
 from bot.deploy_sites import DeploySite
-from bot.model import AnalysisResult, CodeLocation, Finding, Plan, ReferenceKind, Stack, StackKey, Step
+from bot.model import (
+    AnalysisResult,
+    Change,
+    CodeLocation,
+    Finding,
+    Level,
+    Plan,
+    ReferenceKind,
+    Stack,
+    StackKey,
+    Step,
+    Verification,
+)
+from bot.patches import SourceSite
 from bot.pipeline_deploy import DIRECT, PREPARE, Deployer, Pipeline, StackAction, deployers, find_pipelines
 from bot.pipeline_simulate import Action, PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
+from bot.remedy import keep_export_changes
 from bot.simulate import (
     AppVersion,
     SelectionError,
+    Simulation,
     State,
     StepOutcome,
     deployed_state,
@@ -41,6 +56,11 @@ from bot.simulate import (
 
 FLAG = "@aws-cdk/core:defaultCrossStackReferences"
 REFRESH_TAG = "cdk-export-guard-refresh"
+PIPELINE_STRATEGIES = frozenset({
+    "pipeline-temporary-dependency", "pipeline-keep-export", "pipeline-restore-export",
+    "pipeline-split-weak-reference", "pipeline-split-ssm-parameter", "pipeline-order", "pipeline-refresh-consumer",
+})
+PIPELINE_MODELLED = "each release run through the pipeline's order in the simulator, on a model of the change"
 WEAK_REFERENCES_SINCE = (2, 254, 0)
 
 
@@ -62,23 +82,30 @@ def attach_pipeline_plans(
     context: Context,
     code: Mapping[str, CodeLocation] | None = None,
     sites: Sequence[DeploySite] = (),
+    sources: Mapping[str, SourceSite] | None = None,
+    language: str | None = None,
 ) -> AnalysisResult:
-    """Replace the plan of every finding whose stacks a pipeline deploys (head assembly)."""
+    """Replace the plan of every finding whose stacks a pipeline deploys (head assembly).
+
+    ``sources``: where stacks and constructs are created (``bot.source.source_sites``), so
+    each step carries the patch it asks for; ``language``: the app's.
+    """
     pipelines = find_pipelines(context.head)
     if not pipelines:
         return result
-    planner = _PipelinePlanner(context, pipelines, code or {}, sites)
+    planner = _PipelinePlanner(context, pipelines, code or {}, sites, sources or {}, language)
     return replace(result, findings=tuple(planner.plan(f) for f in result.findings))
 
 
 class _PipelinePlanner:
     def __init__(self, context: Context, pipelines: Sequence[Pipeline], code: Mapping[str, CodeLocation],
-                 sites: Sequence[DeploySite]) -> None:
+                 sites: Sequence[DeploySite], sources: Mapping[str, SourceSite], language: str | None) -> None:
         self.context = context
         self.pipelines = pipelines
         self.sites = sites
-        self.language = next((c.language for c in code.values() if c.language in ("python", "typescript",
-                              "javascript", "java", "csharp", "go")), "python")
+        self.sources = sources
+        located = next((c.language for c in code.values() if c.language in snippets.LANGUAGES), None)
+        self.language = language if language in snippets.LANGUAGES else located or "python"
         self.versions = versions.Versions(context)
         self.base = self.versions.base
         self.initial: State = deployed_state(self.base)
@@ -158,13 +185,15 @@ class _PipelinePlanner:
                     (
                         Step(title=f"Release 1: add `{call}` (temporary), merge with this change",
                              kind="code-change",
-                             detail=f"In the stage that creates these stacks ({_placeholders()}). CDK Pipelines "
+                             detail=f"Where the stage creates these stacks. CDK Pipelines "
                              f"then runs {self._name(producer)}'s Prepare/Deploy after "
                              f"{_names(self._name(c) for c in consumers)}'s: {self._order_text(first, producer)}.",
-                             code=CodeLocation(self.language, None, None, call)),
+                             code=CodeLocation(self.language, None, None, call),
+                             changes=tuple(self._dependency(producer, c) for c in consumers), applies_to="head"),
                         Step(title="Release 2: remove that line once release 1 has run through every stage",
                              kind="code-change",
-                             detail="Nothing imports the export any more; the pipeline's order no longer matters."),
+                             detail="Nothing imports the export any more; the pipeline's order no longer matters.",
+                             applies_to="head"),
                     ),
                 ),
                 (_Release(first, "release 1"), _Release(head, "release 2")),
@@ -182,16 +211,18 @@ class _PipelinePlanner:
         kept = versions.keep_export(head, export, producer, token, label="release 1")
         call = f'self.export_value(<the attribute it exported>, name="{export}")' \
             if self.language == "python" else f"this.exportValue(<the attribute it exported>, {{ name: '{export}' }})"
+        changes = tuple(keep_export_changes(self.context, self.sources, self.language, [(producer, export)]))
         steps = [Step(title=f"Release 1: keep the export in {self._name(producer)}, merge with this change",
                       kind="code-change",
                       detail=f"`{call}` in {producer} (placeholder in <>): it re-creates exactly this export name, "
                       "so the pipeline can deploy the stacks in any order.",
-                      code=CodeLocation(self.language, None, None, call))]
+                      code=CodeLocation(self.language, None, None, call), changes=changes, applies_to="head")]
         releases = [_Release(kept, "release 1")]
         if follow_up:
             steps.append(Step(title="Release 2: remove the export_value line once release 1 has run through "
                               "every stage", kind="code-change",
-                              detail="No deployed stack imports it any more, so its deletion is accepted."))
+                              detail="No deployed stack imports it any more, so its deletion is accepted.",
+                              applies_to="head"))
             releases.append(_Release(head, "release 2"))
         return _Candidate(
             Plan("pipeline-keep-export" if follow_up else "pipeline-restore-export",
@@ -225,16 +256,20 @@ class _PipelinePlanner:
                          detail=f"{self._name(producer)} keeps the export and also publishes a plain output; "
                          f"{names} switch{'es' if len(consumers) == 1 else ''} to Fn::GetStackOutput; "
                          f"{self._order_text(v1, consumers[0])}.",
-                         code=CodeLocation("json", "cdk.json", None, f'"{FLAG}": "both"')),
+                         code=CodeLocation("json", "cdk.json", None, f'"{FLAG}": "both"'),
+                         changes=(Change("context", key=FLAG, value="both"),), applies_to="base"),
                     Step(title=f"Change 2: this PR's change with `{FLAG}` set to `weak`, and `{tag}` (temporary)",
                          kind="code-change",
                          detail=f"The pipeline has no `--force`: {names}'s template would not change, and "
                          "whether CloudFormation re-reads Fn::GetStackOutput for an unchanged template is not "
                          f"documented. The tag changes it, so its change set re-reads {self._name(producer)}'s "
                          f"new value: {self._order_text(v2, consumers[0])}.",
-                         code=CodeLocation(self.language, None, None, tag)),
+                         code=CodeLocation(self.language, None, None, tag),
+                         changes=(Change("context", key=FLAG, value="weak"),
+                                  *(self._tag(c, finding) for c in consumers)), applies_to="head"),
                     Step(title="Change 3: remove the tag", kind="code-change",
-                         detail="A later release; removing it is one more template change."),
+                         detail="A later release; removing it is one more template change.",
+                         changes=(Change("context", key=FLAG, value="weak"),), applies_to="head"),
                 )),
                 (_Release(v1, "change 1"), _Release(v2, "change 2"), _Release(v3, "change 3")),
                 versions.restrict(v3, both),
@@ -252,8 +287,10 @@ class _PipelinePlanner:
                      detail=f"In {producer}: `ssm.StringParameter(..., parameter_name=\"{parameter}\", "
                      "string_value=<the exported attribute>)`; in each consumer: "
                      f"`ssm.StringParameter.value_for_string_parameter(self, \"{parameter}\")` and "
-                     f"`{self._call(consumers[0], 'add_dependency', [producer])}` (placeholders in <>)."),
-                Step(title="Change 2: this PR's change", kind="code-change",
+                     f"`{self._call(consumers[0], 'add_dependency', [producer])}` (placeholders in <>).",
+                     changes=(Change("description", description="the SSM parameter: written by the producer, "
+                                     "read by each consumer, with add_dependency"),), applies_to="base"),
+                Step(title="Change 2: this PR's change", kind="code-change", applies_to="previous",
                      detail="Every change set re-reads SSM-typed parameters, and the dependency puts the "
                      f"consumers' Prepare after {self._name(producer)}'s Deploy: "
                      f"{self._order_text(s2, consumers[0])}."),
@@ -281,15 +318,19 @@ class _PipelinePlanner:
             steps.append(Step(title=f"Add `{call}` for every consumer (keep it)", kind="code-change",
                               detail=f"The app declares no dependency, so the pipeline runs them in parallel; with "
                               f"it: {self._order_text(version, consumers[0])}.",
-                              code=CodeLocation(self.language, None, None, call)))
+                              code=CodeLocation(self.language, None, None, call),
+                              changes=tuple(self._dependency(c, producer) for c in consumers), applies_to="head"))
         releases = [_Release(version, "this change")]
         if weak:
             version = _touch(version, consumers)
             tag = self._tag_call(consumers)
+            before = steps[-1].changes if steps else ()
             steps.append(Step(title=f"Add `{tag}` in this change (temporary)", kind="code-change",
                               detail="The consumer's template does not change, and the pipeline has no `--force`; "
-                              "the tag makes its change set re-read the new value."))
-            steps.append(Step(title="Remove the tag in a later release", kind="code-change"))
+                              "the tag makes its change set re-read the new value.",
+                              changes=(*before, *(self._tag(c, finding) for c in consumers)), applies_to="head"))
+            steps.append(Step(title="Remove the tag in a later release", kind="code-change",
+                              changes=before, applies_to="head"))
             releases = [_Release(version, "this change"), _Release(replace(releases[0].version, label="follow-up"),
                                                                    "follow-up")]
         names = _names(self._name(c) for c in consumers)
@@ -309,7 +350,7 @@ class _PipelinePlanner:
 
     def _choose(self, candidates: list[_Candidate], where: tuple[str, ...]) -> Plan:
         checked = [self._verify(c) for c in candidates]
-        verified = [p for p in checked if p.verified]
+        verified = [p for p in checked if p.checked]
         pool = verified or checked
         best = replace(pool[0], deployed_by=where)
         return replace(best, alternatives=tuple(replace(p, deployed_by=where) for p in pool[1:]))
@@ -318,9 +359,14 @@ class _PipelinePlanner:
         runs = [self.runs(replace(release.version, label=release.label)) for release in candidate.releases]
         simulation = run_pipelines(self.initial, [r for group in runs for r in group])
         missing = differences(simulation.state, candidate.target) if simulation.error is None else []
-        lines = [_describe(step) for step in simulation.steps]
-        lines += [f"stale: {s}" for s in simulation.stale] + [f"not reached: {m}" for m in missing]
-        return replace(candidate.plan, verified=simulation.ok and not missing, simulation=tuple(lines))
+        lines = [*transcript(simulation), *(f"not reached: {m}" for m in missing)]
+        states = tuple(release.label for release in candidate.releases)
+        if simulation.ok and not missing:
+            verification = Verification(Level.MODELLED, states, PIPELINE_MODELLED)
+        else:
+            failure = simulation.error or (simulation.stale[0] if simulation.stale else f"not reached: {missing[0]}")
+            verification = Verification(Level.NONE, states, f"the pipeline simulator refuses it: {failure}")
+        return replace(candidate.plan, verification=verification, simulation=tuple(lines))
 
     def runs(self, version: AppVersion) -> list[PipelineRun]:
         """Each pipeline's run of this version: the head template's order where the
@@ -358,6 +404,23 @@ class _PipelinePlanner:
         if self.language == "python":
             return f'cdk.Tags.of(<{consumers[0]}>).add("{REFRESH_TAG}", "<this release>")'
         return f"Tags.of(<{consumers[0]}>).add('{REFRESH_TAG}', '<this release>')"
+
+    def _dependency(self, waiting: str, first: str) -> Change:
+        """A patch adding ``waiting.add_dependency(first)`` where the stacks are created."""
+        w_site, f_site = self.sources.get(waiting), self.sources.get(first)
+        if w_site is not None and f_site is not None:
+            change = patches.add_dependency_patch(w_site, f_site, waiting.rsplit("/", 1)[-1], first.rsplit("/", 1)[-1])
+            if change is not None:
+                return change
+        code = self._call(waiting, "add_dependency", [first])
+        return Change("description", description=f"where the stacks are created: `{code}`")
+
+    def _tag(self, stack_id: str, finding: Finding) -> Change:
+        """A patch tagging the stack, so its template changes for one release."""
+        site = self.sources.get(stack_id)
+        change = patches.tag_patch(site, REFRESH_TAG, finding.id[:8]) if site is not None else None
+        code = self._tag_call([stack_id])
+        return change or Change("description", description=f"where {stack_id} is created: `{code}`")
 
     def _name(self, stack_id: str) -> str:
         spec = self.head_full.stacks.get(stack_id) or self.base.stacks.get(stack_id)
@@ -437,6 +500,11 @@ def _from_template(name: str, actions: Sequence[StackAction], head_stacks: Mappi
     return StageRun(name, tuple(tuple(groups[k]) for k in sorted(groups)))
 
 
+def transcript(simulation: Simulation) -> tuple[str, ...]:
+    """One line per RunOrder that deployed something, then the stale consumers."""
+    return (*(_describe(step) for step in simulation.steps), *(f"stale: {s}" for s in simulation.stale))
+
+
 def _describe(step: StepOutcome) -> str:
     if step.error:
         return f"{step.command}: refused: {step.error}"
@@ -459,10 +527,6 @@ def _touch(version: AppVersion, stack_ids: Sequence[str]) -> AppVersion:
     for stack_id in stack_ids:
         specs[stack_id] = replace(specs[stack_id], template=specs[stack_id].template + f"+{REFRESH_TAG}")
     return replace(version, stacks=specs)
-
-
-def _placeholders() -> str:
-    return "<...>: your variables for these stacks"
 
 
 def _camel(name: str) -> str:

@@ -93,6 +93,14 @@ def attach_plans(
     return replace(result, findings=blocked_by_blockers(findings))
 
 
+def keep_export_changes(context: Context, sources: Mapping[str, SourceSite], language: str | None,
+                        kept_exports: list[tuple[str, str]]) -> list[Change]:
+    """``export_value`` patches keeping each (producer id, export) one release, or what to
+    write by hand where none can be made: the same changes this planner's plans carry,
+    for other planners (pipelines)."""
+    return _Planner(context, {}, (), sources, language, None, {})._keep_changes(kept_exports)
+
+
 def _together(planner: _Planner, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
     """Findings with the same producer whose fixes ship in one release get one plan for all."""
     groups: dict[tuple[str, str], list[Finding]] = {}

@@ -187,12 +187,12 @@ def test_dropped_reference_in_a_stage_gets_a_temporary_dependency(synth_app: Syn
     (finding,) = analyzed(synth_app, "pipeline_dropped_reference").findings
     assert finding.rule == "export-removed-in-use"
     plan = finding.remediation
-    assert plan is not None and plan.verified
+    assert plan is not None and plan.checked
     assert plan.strategy == "pipeline-temporary-dependency"
     assert plan.deployed_by == ("pipeline `Delivery-Pipeline`, stage `Prod` (Prod-Processing, Prod-Storage)",)
     assert hand_run(finding) == []
     assert "add_dependency" in plan.steps[0].title and "remove" in plan.steps[1].title
-    assert any(a.strategy == "pipeline-keep-export" and a.verified for a in plan.alternatives)
+    assert any(a.strategy == "pipeline-keep-export" and a.checked for a in plan.alternatives)
     # The head pipeline alone races: both stacks deploy at one RunOrder.
     head_only, _ = releases(synth_app, "pipeline_dropped_reference", ["head"])
     assert head_only.error is not None and "same RunOrder" in head_only.error and "cannot be deleted" in head_only.error
@@ -209,7 +209,7 @@ def test_layer_change_in_a_stage_is_split_and_forces_the_consumer_template(synth
     (finding,) = analyzed(synth_app, "pipeline_layer").findings
     assert finding.rule == "export-value-change-in-use"
     plan = finding.remediation
-    assert plan is not None and plan.verified and plan.strategy == "pipeline-split-weak-reference"
+    assert plan is not None and plan.checked and plan.strategy == "pipeline-split-weak-reference"
     assert hand_run(finding) == []
     assert "cdk-export-guard-refresh" in plan.steps[2].title and "remove the tag" in plan.steps[3].title.lower()
     head_only, _ = releases(synth_app, "pipeline_layer", ["head"])
@@ -227,7 +227,7 @@ def test_two_stages_deploy_beta_then_prod(synth_app: SynthApp) -> None:
     stages = sorted(f.remediation.deployed_by[0].split(" (")[0] for f in findings if f.remediation)
     assert stages == ["pipeline `Delivery-Pipeline`, stage `Beta`", "pipeline `Delivery-Pipeline`, stage `Prod`"]
     for finding in findings:
-        assert finding.remediation is not None and finding.remediation.verified and hand_run(finding) == []
+        assert finding.remediation is not None and finding.remediation.checked and hand_run(finding) == []
     simulation, head = releases(synth_app, "pipeline_two_stages", ["step1", "head"])
     assert reached(simulation, head), simulation
     stage_order = [s.command.split("stage ")[1].split(",")[0] for s in simulation.steps if "stage " in s.command]
@@ -242,7 +242,7 @@ def test_waves_refresh_weak_consumers_with_a_template_change(synth_app: SynthApp
     assert sorted(f.rule for f in findings) == ["weak-reference-stale"] * 2
     for finding in findings:
         plan = finding.remediation
-        assert plan is not None and plan.verified and plan.strategy == "pipeline-refresh-consumer"
+        assert plan is not None and plan.checked and plan.strategy == "pipeline-refresh-consumer"
         assert hand_run(finding) == [] and "stage `Regions`" in plan.deployed_by[0]
     head_only, _ = releases(synth_app, "pipeline_waves", ["head"])
     assert head_only.error is None and len(head_only.stale) == 2
@@ -274,10 +274,10 @@ def test_a_pipeline_app_also_deployed_by_a_script_gets_both_plans(synth_app: Syn
                           source=app_dir("pipeline_dropped_reference"), repo=tmp_path)
     (finding,) = result.findings
     plan = finding.remediation
-    assert plan is not None and plan.verified and plan.strategy == "pipeline-temporary-dependency"
+    assert plan is not None and plan.checked and plan.strategy == "pipeline-temporary-dependency"
     assert plan.deployed_by == ("pipeline `Delivery-Pipeline`, stage `Prod` (Prod-Processing, Prod-Storage)",
                                 "`deploy.sh`")
     by_hand = plan.alternatives[0]
     assert by_hand.summary.startswith("Where deploy.sh deploys these stacks by hand")
-    assert by_hand.verified and any(c.startswith("cdk deploy") for s in by_hand.steps for c in s.commands)
+    assert by_hand.checked and any(c.startswith("cdk deploy") for s in by_hand.steps for c in s.commands)
     assert by_hand.strategy == "deploy-consumers-first"

@@ -40,7 +40,7 @@ def test_a_command_deploying_unrelated_stacks_too_is_checked_and_edited(tmp_path
     result = attach_plans(analyze(base, head, context), context, sites=find_deploy_sites(repo))
     (finding,) = result.findings
     plan = finding.remediation
-    assert plan is not None and plan.verified
+    assert plan is not None and plan.checked
     (edit,) = plan.pipeline_edits
     assert edit.path == "stacks/pipeline_stack.py" and edit.line == 2
     # The unrelated stacks stay in the command; only --force is added (Admin's template is unchanged).
@@ -58,7 +58,7 @@ def test_the_corpus_app_gets_an_edit_for_both_of_its_deploy_sites() -> None:
     result = attach_plans(analyze(base, head, context), context, sites=sites)
     blocker = next(f for f in result.findings if f.rule == "export-value-change-in-use")
     plan = blocker.remediation
-    assert plan is not None and plan.verified
+    assert plan is not None and plan.checked
     edits = {e.path: e for e in plan.pipeline_edits}
     assert set(edits) == {"deploy-em/stacks.sh", "stacks/backend_pipeline_stack.py"}
     codebuild = edits["stacks/backend_pipeline_stack.py"].after
