@@ -9,6 +9,7 @@ templates, in the order of their own synthesized pipelines - through the pipelin
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,14 @@ from bot import versions
 from bot.analysis import build_context
 from bot.assembly import load_assembly
 from bot.commands.analyze import run_analysis
-from bot.model import AnalysisResult, Assembly, Finding
+from bot.model import AnalysisResult, Assembly, Finding, Level
 from bot.pipeline_deploy import find_pipelines
 from bot.pipeline_plans import template_runs
 from bot.pipeline_simulate import Action, PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
+from bot.pipeline_verify import verify_pipeline_plans
 from bot.render import markdown
 from bot.simulate import AppVersion, Simulation, StackSpec, deployed_state, differences
+from tests.plan_synth import app_verify_options
 from tests.synth_cache import app_dir
 
 SynthApp = Callable[[str, str], Path]
@@ -281,3 +284,24 @@ def test_a_pipeline_app_also_deployed_by_a_script_gets_both_plans(synth_app: Syn
     assert by_hand.summary.startswith("Where deploy.sh deploys these stacks by hand")
     assert by_hand.checked and any(c.startswith("cdk deploy") for s in by_hand.steps for c in s.commands)
     assert by_hand.strategy == "deploy-consumers-first"
+
+
+@synth
+def test_synthesized_verification_refuses_a_release_without_its_patch(synth_app: SynthApp) -> None:
+    """The synthesized check can fail: release 1 without the add_dependency patch races."""
+    name = "pipeline_dropped_reference"
+    base, head = synth_app(name, "base"), synth_app(name, "head")
+    result = run_analysis(base, head, source=app_dir(name))
+    (finding,) = result.findings
+    plan = finding.remediation
+    assert plan is not None and plan.verification.level is Level.MODELLED
+    assert plan.steps[0].changes and plan.steps[0].changes[0].kind == "patch"
+    assert "+        storage.add_dependency(processing)" in (plan.steps[0].changes[0].diff or "")
+    good = verify_pipeline_plans(result, base, head, app_verify_options(name))
+    assert good.findings[0].remediation is not None and good.findings[0].remediation.verified
+    stripped = replace(plan, steps=(replace(plan.steps[0], changes=()), *plan.steps[1:]), alternatives=())
+    bad = verify_pipeline_plans(replace(result, findings=(replace(finding, remediation=stripped),)), base, head,
+                                app_verify_options(name))
+    checked = bad.findings[0].remediation
+    assert checked is not None and checked.verification.level is Level.NONE
+    assert "same RunOrder" in checked.verification.reason
