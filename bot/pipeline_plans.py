@@ -174,7 +174,8 @@ class _PipelinePlanner:
         target = versions.restrict(head, [producer, *consumers])
         if not any(producer in upstream(head, [c]) for c in consumers):
             first = _depend(head, producer, consumers, label="release 1")
-            call = self._call(producer, "add_dependency", consumers)
+            changes = tuple(self._dependency(producer, c) for c in consumers)
+            call = _added_code(changes) or self._call(producer, "add_dependency", consumers)
             out.append(_Candidate(
                 Plan(
                     "pipeline-temporary-dependency",
@@ -188,8 +189,7 @@ class _PipelinePlanner:
                              detail=f"Where the stage creates these stacks. CDK Pipelines "
                              f"then runs {self._name(producer)}'s Prepare/Deploy after "
                              f"{_names(self._name(c) for c in consumers)}'s: {self._order_text(first, producer)}.",
-                             code=CodeLocation(self.language, None, None, call),
-                             changes=tuple(self._dependency(producer, c) for c in consumers), applies_to="head"),
+                             code=_code(changes, self.language, call), changes=changes, applies_to="head"),
                         Step(title="Release 2: remove that line once release 1 has run through every stage",
                              kind="code-change",
                              detail="Nothing imports the export any more; the pipeline's order no longer matters.",
@@ -212,11 +212,12 @@ class _PipelinePlanner:
         call = f'self.export_value(<the attribute it exported>, name="{export}")' \
             if self.language == "python" else f"this.exportValue(<the attribute it exported>, {{ name: '{export}' }})"
         changes = tuple(keep_export_changes(self.context, self.sources, self.language, [(producer, export)]))
+        call = _added_code(changes) or call
         steps = [Step(title=f"Release 1: keep the export in {self._name(producer)}, merge with this change",
                       kind="code-change",
                       detail=f"`{call}` in {producer} (placeholder in <>): it re-creates exactly this export name, "
                       "so the pipeline can deploy the stacks in any order.",
-                      code=CodeLocation(self.language, None, None, call), changes=changes, applies_to="head")]
+                      code=_code(changes, self.language, call), changes=changes, applies_to="head")]
         releases = [_Release(kept, "release 1")]
         if follow_up:
             steps.append(Step(title="Release 2: remove the export_value line once release 1 has run through "
@@ -247,7 +248,8 @@ class _PipelinePlanner:
             v2 = versions.weak_switch(head, export, producer, consumers, keep_export=False, label="change 2")
             v3 = replace(v2, label="change 3")
             v2 = _touch(v2, consumers)
-            tag = self._tag_call(consumers)
+            tags = tuple(self._tag(c, finding) for c in consumers)
+            tag = _added_code(tags) or self._tag_call(consumers)
             out.append(_Candidate(
                 Plan("pipeline-split-weak-reference", refusal, (
                     Step(title="Split this pull request: land change 1 alone first", kind="split"),
@@ -264,9 +266,8 @@ class _PipelinePlanner:
                          "whether CloudFormation re-reads Fn::GetStackOutput for an unchanged template is not "
                          f"documented. The tag changes it, so its change set re-reads {self._name(producer)}'s "
                          f"new value: {self._order_text(v2, consumers[0])}.",
-                         code=CodeLocation(self.language, None, None, tag),
-                         changes=(Change("context", key=FLAG, value="weak"),
-                                  *(self._tag(c, finding) for c in consumers)), applies_to="head"),
+                         code=_code(tags, self.language, tag),
+                         changes=(Change("context", key=FLAG, value="weak"), *tags), applies_to="head"),
                     Step(title="Change 3: remove the tag", kind="code-change",
                          detail="A later release; removing it is one more template change.",
                          changes=(Change("context", key=FLAG, value="weak"),), applies_to="head"),
@@ -320,15 +321,20 @@ class _PipelinePlanner:
                               f"it: {self._order_text(version, consumers[0])}.",
                               code=CodeLocation(self.language, None, None, call),
                               changes=tuple(self._dependency(c, producer) for c in consumers), applies_to="head"))
+            call = _added_code(steps[-1].changes) or call
+            steps[-1] = replace(steps[-1], title=f"Add `{call}` for every consumer (keep it)",
+                                code=_code(steps[-1].changes, self.language, call))
         releases = [_Release(version, "this change")]
         if weak:
             version = _touch(version, consumers)
-            tag = self._tag_call(consumers)
+            tags = tuple(self._tag(c, finding) for c in consumers)
+            tag = _added_code(tags) or self._tag_call(consumers)
             before = steps[-1].changes if steps else ()
             steps.append(Step(title=f"Add `{tag}` in this change (temporary)", kind="code-change",
                               detail="The consumer's template does not change, and the pipeline has no `--force`; "
                               "the tag makes its change set re-read the new value.",
-                              changes=(*before, *(self._tag(c, finding) for c in consumers)), applies_to="head"))
+                              code=_code(tags, self.language, tag),
+                              changes=(*before, *tags), applies_to="head"))
             steps.append(Step(title="Remove the tag in a later release", kind="code-change",
                               changes=before, applies_to="head"))
             releases = [_Release(version, "this change"), _Release(replace(releases[0].version, label="follow-up"),
@@ -511,6 +517,25 @@ def _describe(step: StepOutcome) -> str:
     done = ", ".join(step.deployed) or "nothing"
     empty = f" (no changes: {', '.join(step.skipped)})" if step.skipped else ""
     return f"{step.command}: deployed {done}{empty}"
+
+
+def _added_code(changes: Sequence[Change]) -> str | None:
+    """The code lines the patches add (comments left out), or None unless every change is a patch."""
+    if not changes or any(c.kind != "patch" or not c.diff for c in changes):
+        return None
+    added = []
+    for change in changes:
+        for line in (change.diff or "").splitlines():
+            code = line[1:].strip()
+            if line.startswith("+") and not line.startswith("+++") and code and not code.startswith(("#", "//")):
+                added.append(code)
+    return "; ".join(dict.fromkeys(added)) or None
+
+
+def _code(changes: Sequence[Change], language: str, fallback: str) -> CodeLocation:
+    """Where the step's code goes: the patched file, else the snippet alone."""
+    path = next((c.path for c in changes if c.kind == "patch"), None)
+    return CodeLocation(language, path, None, _added_code(changes) or fallback)
 
 
 def _depend(version: AppVersion, stack_id: str, on: Sequence[str], *, label: str) -> AppVersion:
