@@ -344,6 +344,8 @@ class Plan:
     def checked(self) -> bool:
         """The simulator accepted it, on the model at least."""
         return self.verification.level in (Level.MODELLED, Level.SYNTHESIZED)
+    # How the finding's stacks are deployed: "pipeline `P`, stage `S` (stacks)", "`deploy.sh` line 3".
+    deployed_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

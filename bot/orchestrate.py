@@ -21,6 +21,8 @@ from bot.assembly import AssemblyError, Limits, load_assembly
 from bot.cdk_diff import changed_stack_diffs
 from bot.gcpause import cyclic_gc_paused
 from bot.model import AnalysisResult, Severity
+from bot.pipeline_plans import attach_pipeline_plans
+from bot.pipeline_verify import verify_pipeline_plans
 from bot.pipelines import find_deploy_sites
 from bot.plan_verify import Tree, VerifyOptions, verify_plans
 from bot.remedy import attach_plans
@@ -108,6 +110,7 @@ def run_analysis(
         result = _run_analysis(base, head, source, repo, live, base_source)
     if verify is not None:
         result = verify_plans(result, base, head, verify)
+        result = verify_pipeline_plans(result, base, head, verify)
     return result
 
 
@@ -141,10 +144,13 @@ def _run_analysis(
     if live is not None:
         from bot.live import plan_findings
 
-        return plan_findings(result, context, code=code, sites=sites)
-    return attach_plans(result, context, code=code, sites=sites, sources=sources, language=language,
-                        library_version=library, base_sources=base_sources, readers=readers,
-                        base_readers=base_readers)
+        planned = plan_findings(result, context, code=code, sites=sites)
+    else:
+        planned = attach_plans(result, context, code=code, sites=sites, sources=sources, language=language,
+                               library_version=library, base_sources=base_sources, readers=readers,
+                               base_readers=base_readers)
+    # Stacks a pipeline deploys get plans the pipeline honours (code changes, not commands).
+    return attach_pipeline_plans(planned, context, code=code, sites=sites, sources=sources, language=language)
 
 
 def slug(app_directory: str) -> str:

@@ -378,3 +378,34 @@ def apply(text: str, unified: str) -> str:
                 raise PatchError(f"unexpected diff line {line[:40]!r}")
     out.extend(lines[position:])
     return "\n".join(out)
+
+
+_PY_CDK_MODULE = re.compile(r"^\s*import\s+aws_cdk\s+as\s+(\w+)\s*$", re.M)
+_PY_TAGS_NAME = re.compile(r"^\s*from\s+aws_cdk\s+import\s+(?:\([^)]*\bTags\b[^)]*\)|[^\n]*\bTags\b)", re.M)
+_TS_CDK_MODULE = re.compile(r"import\s+\*\s+as\s+(\w+)\s+from\s+['\"]aws-cdk-lib['\"]")
+_TS_TAGS_NAME = re.compile(r"import\s*\{[^}]*\bTags\b[^}]*\}\s*from\s+['\"]aws-cdk-lib['\"]")
+
+
+def tag_patch(site: SourceSite, key: str, value: str) -> Change | None:
+    """``Tags.of(<stack>).add(key, value)`` right after the stack is created: a change to
+    every taggable resource of its template (for a consumer whose template must change).
+
+    None when the statement has no variable or the file imports ``Tags`` in no known way.
+    """
+    stmt = statement(site)
+    if stmt is None or stmt.target is None:
+        return None
+    text, language = site.text, site.language
+    module = (_PY_CDK_MODULE if language == "python" else _TS_CDK_MODULE).search(text)
+    if module is not None:
+        tags = f"{module.group(1)}.Tags"
+    elif (_PY_TAGS_NAME if language == "python" else _TS_TAGS_NAME).search(text):
+        tags = "Tags"
+    else:
+        return None
+    code = snippets.statement(
+        f"{tags}.of({stmt.target}).add({snippets.string(key, language)}, {snippets.string(value, language)})",
+        language)
+    note = f"{_comment(language)} cdk-export-guard: changes this stack's template for one release, then remove"
+    after = _apply(text, [_Edit(stmt.last, (stmt.indent + note, stmt.indent + code))])
+    return Change("patch", path=site.path, diff=diff(site.path, text, after))

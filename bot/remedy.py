@@ -93,6 +93,14 @@ def attach_plans(
     return replace(result, findings=blocked_by_blockers(findings))
 
 
+def keep_export_changes(context: Context, sources: Mapping[str, SourceSite], language: str | None,
+                        kept_exports: list[tuple[str, str]]) -> list[Change]:
+    """``export_value`` patches keeping each (producer id, export) one release, or what to
+    write by hand where none can be made: the same changes this planner's plans carry,
+    for other planners (pipelines)."""
+    return _Planner(context, {}, (), sources, language, None, {})._keep_changes(kept_exports)
+
+
 def _together(planner: _Planner, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
     """Findings with the same producer whose fixes ship in one release get one plan for all."""
     groups: dict[tuple[str, str], list[Finding]] = {}
@@ -329,11 +337,12 @@ class _Planner:
         by_file: dict[str, list[DeploySite]] = {}
         for site in self.sites:
             # Deploys of stacks this app does not have belong to another app or stage.
-            if site.command.all_stacks or self._selects(version, site.command):
+            if site.command.all_stacks or self._selects(version, self._scoped(site.command, version)):
                 by_file.setdefault(site.path, []).append(site)
         edits = []
         for sites in by_file.values():
-            relevant = [s for s in sites if s.command.all_stacks or self._selects(version, s.command) & wanted_ids]
+            relevant = [s for s in sites if s.command.all_stacks
+                        or self._selects(version, self._scoped(s.command, version)) & wanted_ids]
             if not relevant:
                 continue
             lines = [render_deploy(s.command) for s in sites]
@@ -351,10 +360,26 @@ class _Planner:
         except SelectionError:
             return set()
 
+    def _scoped(self, command: DeployCommand, version: AppVersion) -> DeployCommand:
+        """The command without selectors naming only app stacks outside this finding's scope.
+
+        Plans simulate only the stacks a finding involves; a repository command that also
+        deploys unrelated stacks of the app (``cdk deploy Data Compute Api Admin``) is judged
+        on the rest. A selector matching no stack of the app at all stays, and fails as it would.
+        """
+        kept = tuple(s for s in command.selectors
+                     if self._selects(version, replace(command, selectors=(s,), exclusively=True))
+                     or not self._selects(self.versions.skeleton, replace(command, selectors=(s,), exclusively=True)))
+        return command if kept == command.selectors or not kept else replace(command, selectors=kept)
+
     def _sequence_reaches(self, candidate: Candidate, before: list[tuple[AppVersion, str]], version: AppVersion,
                           lines: list[str]) -> bool:
+        scoped = []
+        for line in lines:
+            parsed = parse_deploy(line)
+            scoped.append(render_deploy(self._scoped(parsed, version)) if parsed is not None else line)
         try:
-            simulation = simulate_commands(self.initial, [*before, *((version, line) for line in lines)])
+            simulation = simulate_commands(self.initial, [*before, *((version, line) for line in scoped)])
         except ValueError:
             return False
         return simulation.ok and not differences(simulation.state, candidate.target)
@@ -389,7 +414,7 @@ class _Planner:
         out = []
         for variant in variants:
             try:
-                width = widest_wave(version, select(version, variant))
+                width = widest_wave(version, select(version, self._scoped(variant, version)))
             except SelectionError:
                 continue
             out.append(render_deploy(replace(variant, concurrency=max(site.concurrency, width))))

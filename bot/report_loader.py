@@ -208,6 +208,7 @@ def _plan(value: Any, where: str, depth: int) -> Plan:
             for i, a in enumerate(_list(data, "alternatives", where, required=False))
         ),
         simulation=_strings(data, "simulation", where) if "simulation" in data else (),
+        deployed_by=_strings(data, "deployed_by", where) if "deployed_by" in data else (),
     )
 
 

@@ -318,6 +318,11 @@ def _resolve(state: State, spec: StackSpec) -> dict[str, str]:
     return resolved
 
 
+def resolved_reads(state: State, spec: StackSpec) -> dict[str, str]:
+    """What the weak and SSM reads of ``spec`` get when it is deployed over ``state``."""
+    return _resolve(state, spec)
+
+
 def deployed_state(version: AppVersion) -> dict[str, Deployed]:
     """The state after the whole version was deployed in order (a consistent start)."""
     state: dict[str, Deployed] = {}

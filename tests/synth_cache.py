@@ -28,7 +28,7 @@ APPS_DIR = TESTS_DIR / "apps"
 EXAMPLE_DIR = REPO_DIR / "examples" / "app"
 # Worktrees of one checkout may share a cache: entries are keyed on content and written atomically.
 CACHE_DIR = Path(os.environ.get("CDK_EXPORT_GUARD_TEST_CACHE") or TESTS_DIR / ".cache" / "synth")
-VARIANTS = ("base", "head")
+VARIANTS = ("base", "head", "step1", "step2", "step3")  # step*: the releases of a plan
 _IGNORED_PARTS = {"__pycache__", "cdk.out", ".pytest_cache"}
 
 

@@ -38,6 +38,10 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "weak_stage": [("weak-reference-stale", "warning")],
     "weak_nested": [("weak-reference-stale", "warning")],
     "example": [("export-value-change-in-use", "blocker")],
+    "pipeline_dropped_reference": [("export-removed-in-use", "blocker")],
+    "pipeline_layer": [("export-value-change-in-use", "blocker")],
+    "pipeline_two_stages": [("export-removed-in-use", "blocker"), ("export-removed-in-use", "blocker")],
+    "pipeline_waves": [("weak-reference-stale", "warning"), ("weak-reference-stale", "warning")],
 }
 
 

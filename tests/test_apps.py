@@ -145,7 +145,8 @@ def test_every_app_is_listed_in_the_readme() -> None:
     readme = (APPS_DIR / "README.md").read_text()
     expected = ["layer_cross_stack", "named_export_layer", "queue_rename", "in_place", "current_version",
                 "dropped_reference", "new_reference", "weak_reference", "ssm_link", "stage", "nested_stack",
-                "import_missing", "unchanged", "agnostic_importer", "weak_both", "weak_stage", "weak_nested"]
+                "import_missing", "unchanged", "agnostic_importer", "weak_both", "weak_stage", "weak_nested",
+                "pipeline_dropped_reference", "pipeline_layer", "pipeline_two_stages", "pipeline_waves"]
     assert sorted(expected) == ALL_APPS
     for name in ALL_APPS:
         assert f"`{name}`" in readme

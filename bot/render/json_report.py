@@ -69,6 +69,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "verification": plan.verification.to_json(),
         "covers": list(plan.covers),
         "simulation": list(plan.simulation),
+        "deployed_by": list(plan.deployed_by),
         "alternatives": [plan_to_dict(a) for a in plan.alternatives],
     }
 

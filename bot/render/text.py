@@ -70,6 +70,8 @@ def _plan(plan: Plan) -> list[str]:
     lines = [f"  Fix ({levels.describe(plan)}): {plan.summary}"]
     if len(plan.covers) > 1:
         lines.append(f"    One plan for {len(plan.covers)} findings of this pull request: apply it once.")
+    if plan.deployed_by:
+        lines.append(f"  Deployed by {'; '.join(plan.deployed_by)}.")
     for i, step in enumerate(plan.steps, 1):
         lines.append(f"    {i}. {step.title}")
         if step.detail:
