@@ -44,6 +44,7 @@ class Inputs:
     report_dir: str | None  # publish these reports instead of analyzing
     cache_dir: str | None  # synthesized base assemblies kept between runs (with actions/cache)
     verify_budget_seconds: float | None = 300.0  # plan states synthesized within this time; None: off
+    comment_author: str | None = None  # the login the token comments as; only its comments are the bot's
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,17 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         publish=_bool(get("publish", "true"), "publish"),
         report_dir=get("report-dir") or None,
         cache_dir=get("cache-dir") or None,
+        comment_author=_login(get("comment-author") or env.get("CDK_EXPORT_GUARD_COMMENT_AUTHOR", "").strip()),
     )
+
+
+def _login(text: str) -> str | None:
+    """A GitHub login (``octocat``, ``github-actions[bot]``, ``my-app[bot]``), or None when not given."""
+    if not text:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?", text):
+        raise ConfigError(f"input comment-author must be a GitHub login such as github-actions[bot]; got {text!r}")
+    return text
 
 
 def _split_list(text: str) -> list[str]:

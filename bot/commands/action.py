@@ -206,11 +206,18 @@ def _client(env: Mapping[str, str], inputs: Inputs, policy: RetryPolicy | None) 
         return None
     try:
         # GitHub Enterprise Server runners set GITHUB_API_URL to https://HOST/api/v3.
-        return GitHubClient(inputs.github_token, env.get("GITHUB_REPOSITORY", ""),
-                            env.get("GITHUB_API_URL") or "https://api.github.com", policy=policy)
+        client = GitHubClient(inputs.github_token, env.get("GITHUB_REPOSITORY", ""),
+                              env.get("GITHUB_API_URL") or "https://api.github.com", policy=policy)
     except GitHubError as exc:
         print(f"::warning::cdk-export-guard: {exc}", file=sys.stderr)
         return None
+    # Only the token's own comments are the bot's: the configured login, else the token's
+    # (GET /user answers for personal tokens; installation tokens are github-actions[bot]
+    # until the first comment the client writes names the real login).
+    author = inputs.comment_author or (client.token_login() if inputs.publish else None)
+    if author:
+        client.comment_author = author
+    return client
 
 
 def _publish(client: GitHubClient, inputs: Inputs, outcomes: Sequence[AppOutcome], bodies: Mapping[str, str],
