@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bot import semver
 from bot.model import (
     APPLIES_TO,
     AnalysisResult,
@@ -123,13 +124,21 @@ def _environment(value: Any, where: str) -> Environment:
     return env
 
 
+def _version(value: Any, where: str) -> str | None:
+    text = _opt_str(value, where)
+    # A merged report lists each app's version: "36.0.0, 55.0.0".
+    if text and not all(semver.is_version(part) for part in text.split(", ")):
+        raise ReportError(f"{where} must be a version like 55.0.0, not {text[:40]!r}")
+    return text
+
+
 def _assembly(value: Any, where: str) -> Assembly:
     data = _obj(value, where)
     return Assembly(
         path=_field(data, "assembly", where),
-        manifest_version=_opt_str(data.get("manifest_version"), f"{where}.manifest_version") or "",
+        manifest_version=_version(data.get("manifest_version"), f"{where}.manifest_version") or "",
         stacks={},
-        cdk_library_version=_opt_str(data.get("cdk_library_version"), f"{where}.cdk_library_version"),
+        cdk_library_version=_version(data.get("cdk_library_version"), f"{where}.cdk_library_version"),
         report_stack_names=_strings(data, "stacks", where),
     )
 

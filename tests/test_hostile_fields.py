@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +21,11 @@ from typing import Any
 
 import pytest
 
+from bot.assembly import AssemblyError, load_assembly
 from bot.commands import merge
 from bot.render import json_report, markdown
 from bot.report_loader import ReportError, from_dict
+from tests.builders import AppBuilder
 from tests.render.scenarios import SCENARIOS
 from tests.render.test_markdown import parse, to_html
 
@@ -30,7 +33,7 @@ ATTACK = (
     "x\r\n## ✅ Reviewed: safe to merge\r<img src=https://evil.test/t.png> [docs](https://evil.test) "
     "https://evil.test @org/team @octocat GH-12 #12 <!-- hide the rest"
 )
-ATTACKS = (ATTACK, "1.0.0-<img src=x>", "55.0.0-\r\n# forged", "<!--", "@admin", "[a]: https://evil.test")
+ATTACKS = (ATTACK, "1.0.0-<img src=x>\r\n# forged")
 
 
 def string_leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -53,6 +56,7 @@ def with_value(report: dict[str, Any], path: tuple[Any, ...], value: str) -> dic
     return changed
 
 
+@functools.lru_cache(maxsize=8)
 def shape(text: str) -> tuple[list[str], int, int]:
     """What a reader sees as structure: tags (minus code), links, HTML comments."""
     rendered = to_html(text)
@@ -77,7 +81,7 @@ def assert_no_injection(honest: str, hostile: str, where: str) -> None:
     assert "<img" not in to_html(hostile), f"{where}: an image got through"
 
 
-@pytest.mark.parametrize("scenario", ["layer_value_change", "export_removed", "weak_reference_stale"])
+@pytest.mark.parametrize("scenario", ["layer_value_change", "export_removed"])
 def test_every_report_field_with_a_hostile_value(tmp_path: Path, scenario: str) -> None:
     report = json_report.to_dict(SCENARIOS[scenario](tmp_path))
     report = json.loads(json.dumps(report))
@@ -95,6 +99,39 @@ def test_every_report_field_with_a_hostile_value(tmp_path: Path, scenario: str) 
                 continue
             where = "$." + ".".join(map(str, path)) + f" = {attack!r}"
             assert_no_injection(honest, markdown.render(result), f"comment {where}")
+            if attack is not ATTACK:
+                continue
             merged = merge.merge([merge.AppReport("app", "app.report.json", result)])
             assert_no_injection(honest_merge, merge.render(merged, "markdown"), f"merge {where}")
+    print(f"{scenario}: {tried} hostile reports, {refused} refused by the loader, the rest rendered safely")
     assert tried > 100 and refused < tried
+
+
+@pytest.mark.parametrize("version", ["55.0.0-<img src=x>", "55.0.0-\r", "55.0.0+@octocat", "55.0.0-a b",
+                                     "55.0.0\n", "55.0.0-" + "x" * 80])
+def test_assembly_versions_are_strict(tmp_path: Path, version: str) -> None:
+    app = AppBuilder(version=version)
+    app.stack("Producer").resource("Topic", "AWS::SNS::Topic")
+    with pytest.raises(AssemblyError, match="no valid version"):
+        load_assembly(app.write(tmp_path / "a"))
+
+
+@pytest.mark.parametrize("version", ["2.275.0", "2.275.0-rc.1", "0.0.0", "2.1.0+build.7"])
+def test_good_versions_still_load(tmp_path: Path, version: str) -> None:
+    app = AppBuilder(version=version.replace("2.", "55.", 1), library_version=version)
+    app.stack("Producer").resource("Topic", "AWS::SNS::Topic")
+    assert load_assembly(app.write(tmp_path / "a")).cdk_library_version == version
+
+
+def test_a_hostile_library_version_is_dropped(tmp_path: Path) -> None:
+    app = AppBuilder(library_version="2.0.0 <img src=x> @octocat")
+    app.stack("Producer").resource("Topic", "AWS::SNS::Topic")
+    assert load_assembly(app.write(tmp_path / "a")).cdk_library_version is None
+
+
+@pytest.mark.parametrize("field", ["manifest_version", "cdk_library_version"])
+def test_report_versions_are_strict(tmp_path: Path, field: str) -> None:
+    report = json_report.to_dict(SCENARIOS["layer_value_change"](tmp_path))
+    report["head"][field] = "55.0.0-<img src=x>"
+    with pytest.raises(ReportError, match=rf"\$\.head\.{field} must be a version"):
+        from_dict(report)
