@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from bot.commands.action import run
 from bot.github import marker
+from tests.builders import AppBuilder
 from tests.github_server import FakeGitHub
 from tests.test_action import (
     BASE_SHA,
@@ -69,3 +77,116 @@ def test_comment_author_from_the_environment_or_a_personal_tokens_login(tmp_path
         run(env, policy=FAST)
         assert [c.id for c in gh.comments(PR)][1] == ours and gh.comments(PR)[0].body == forged()
         assert not [r for r in gh.requests if r.method in ("POST", "DELETE") and "/comments" in r.path]
+
+
+def test_an_analysis_that_never_ends_still_posts_could_not_look(tmp_path: Path) -> None:
+    # A FIFO as a template blocks whoever opens it for reading; the time limit must end the wait.
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
+        template = Path(pair["head_assembly"]) / "Consumer.template.json"
+        template.unlink()
+        os.mkfifo(template)
+        env = environment(tmp_path, gh, pull_request_event(tmp_path), analysis_timeout="3", **pair)
+        started = time.monotonic()
+        assert run(env, policy=FAST) == 1
+        assert time.monotonic() - started < 30
+        (comment,) = gh.comments(PR)
+        assert "The analysis could not run" in comment.body
+        assert (gh.check_runs[0]["conclusion"], gh.check_runs[0]["output"]["title"]) == \
+            ("failure", "The analysis could not run")
+
+
+def test_an_analysis_that_crashes_still_posts_could_not_look(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("bot.orchestrate.run_analysis", crash)  # any bug of ours, any input that trips one
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
+        assert run(environment(tmp_path, gh, pull_request_event(tmp_path), **pair), policy=FAST) == 1
+        (comment,) = gh.comments(PR)
+        assert "The analysis could not run" in comment.body and "RecursionError" in comment.body
+        assert gh.check_runs[0]["conclusion"] == "failure"
+        assert "no cross-stack export" not in comment.body.lower()
+
+
+AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+GITHUB_PAT = "ghp_" + "a1B2c3D4e5" * 4
+STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+NO_ECHO_DEFAULT = "plain-Default-Passw0rd"
+
+
+def everything_posted(gh: FakeGitHub, tmp_path: Path, stderr: str) -> str:
+    runs = [json.dumps(r) for r in gh.check_runs]
+    return "\n".join([*(c.body for c in gh.comments(PR)), *runs, (tmp_path / "summary.md").read_text(), stderr])
+
+
+@pytest.mark.synth
+def test_a_failed_synth_printing_an_aws_key_pair_is_masked_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "leak.py").write_text(
+        f"print('AWS_ACCESS_KEY_ID={AWS_KEY_ID}')\nprint('aws_secret_access_key = {AWS_SECRET}')\n"
+        f"print('{AWS_KEY_ID}:{AWS_SECRET}')\nprint('::error::forged annotation')\nraise SystemExit(1)\n")
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        base = layer_app("a.zip").write(tmp_path / "base")
+        env = environment(tmp_path, gh, pull_request_event(tmp_path), base_assembly=str(base),
+                          app_directory="app", synth_command=f"{sys.executable} leak.py")
+        assert run(env, policy=FAST) == 1
+        stderr = capsys.readouterr().err
+        posted = everything_posted(gh, tmp_path, stderr)
+        assert "The analysis could not run" in gh.comments(PR)[0].body
+        assert "Last lines of the output" in gh.comments(PR)[0].body
+        assert AWS_KEY_ID not in posted and AWS_SECRET not in posted
+        assert "****" in gh.comments(PR)[0].body
+        # Echoed to the log, the app's output cannot issue workflow commands.
+        assert not re.search(r"(?m)^\s*::error::forged", stderr)
+
+
+def secret_app(password: str) -> AppBuilder:
+    app = layer_app("a.zip")
+    stack = app.stacks["Consumer"]
+    stack.template.setdefault("Parameters", {})["DbPassword"] = {
+        "Type": "String", "NoEcho": True, "Default": NO_ECHO_DEFAULT}
+    stack.resource("Fn2", "AWS::Lambda::Function", Environment={"Variables": {
+        "GH": GITHUB_PAT, "PAY": STRIPE, "DB_PASSWORD": password}})
+    return app
+
+
+@pytest.mark.synth
+def test_cdk_diff_output_is_masked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        pair = assemblies(tmp_path, secret_app("old-password-1"), secret_app("new-password-2"), "d")
+        run(environment(tmp_path, gh, pull_request_event(tmp_path), cdk_diff="true", **pair), policy=FAST)
+        body = gh.comments(PR)[0].body
+        assert "cdk diff: Consumer" in body
+        posted = everything_posted(gh, tmp_path, capsys.readouterr().err)
+        for secret in (GITHUB_PAT, STRIPE, NO_ECHO_DEFAULT, "old-password-1", "new-password-2"):
+            assert secret not in posted, secret
+
+
+def test_a_hostile_template_path_cannot_issue_workflow_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
+        manifest_path = Path(pair["head_assembly"]) / "manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        manifest["artifacts"]["Consumer"]["properties"]["templateFile"] = (
+            "x\n::error file=app.py::forged\n::set-output name=conclusion::success\r##[error]old style\n.json")
+        manifest_path.write_text(json.dumps(manifest))
+        assert run(environment(tmp_path, gh, pull_request_event(tmp_path), **pair), policy=FAST) == 1
+        stderr = capsys.readouterr().err
+        assert "forged" in stderr  # shown, for the reader ...
+        for line in stderr.splitlines():  # ... but never as a command the runner obeys
+            if line.lstrip().startswith(("::", "##[")):
+                assert line.startswith(("::warning::cdk-export-guard: ", "::error::cdk-export-guard: ",
+                                        "::add-mask::")), line

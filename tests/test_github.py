@@ -673,12 +673,12 @@ def test_a_refused_edit_posts_a_new_comment_instead(sleeps: list[float]) -> None
 
 
 def test_token_login_from_get_user_or_none_for_installation_tokens(sleeps: list[float]) -> None:
-    with FakeGitHub(REPO, token=TOKEN, token_user="ci-robot") as pat:
-        with GitHubClient(TOKEN, REPO, pat.url, policy=FAST, sleep=sleeps.append) as c:
-            assert c.token_login() == "ci-robot"
-    with FakeGitHub(REPO, token=TOKEN) as installation:
-        with GitHubClient(TOKEN, REPO, installation.url, policy=FAST, sleep=sleeps.append) as c:
-            assert c.token_login() is None
+    with FakeGitHub(REPO, token=TOKEN, token_user="ci-robot") as pat, \
+            GitHubClient(TOKEN, REPO, pat.url, policy=FAST, sleep=sleeps.append) as c:
+        assert c.token_login() == "ci-robot"
+    with FakeGitHub(REPO, token=TOKEN) as installation, \
+            GitHubClient(TOKEN, REPO, installation.url, policy=FAST, sleep=sleeps.append) as c:
+        assert c.token_login() is None
 
 
 def test_a_github_apps_login_is_learned_from_its_own_comment(sleeps: list[float]) -> None:

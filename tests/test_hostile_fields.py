@@ -12,8 +12,8 @@ report did not have.
 from __future__ import annotations
 
 import copy
-import json
 import functools
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
