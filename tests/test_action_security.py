@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -190,3 +191,60 @@ def test_a_hostile_template_path_cannot_issue_workflow_commands(
             if line.lstrip().startswith(("::", "##[")):
                 assert line.startswith(("::warning::cdk-export-guard: ", "::error::cdk-export-guard: ",
                                         "::add-mask::")), line
+
+
+SNOOP = r'''
+import os, pathlib, sys
+found = []
+SECRETS = pathlib.Path(sys.argv[2]).read_text().split()
+def scan(label, data):
+    for secret in SECRETS:
+        if secret.encode() in data:
+            found.append(f"{label}:{secret[:6]}")
+scan("own-env", "\0".join(f"{k}={v}" for k, v in os.environ.items()).encode())
+pid = os.getppid()
+while pid > 1:
+    for name in ("environ",):
+        try:
+            scan(f"{pid}/{name}", pathlib.Path(f"/proc/{pid}/{name}").read_bytes())
+        except OSError:
+            pass
+    try:
+        pid = int(pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        break
+pathlib.Path(sys.argv[1]).write_text("\n".join(found) + "\n")
+raise SystemExit(1)
+'''
+
+
+@pytest.mark.synth
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_the_apps_code_finds_no_token_in_any_environment(tmp_path: Path) -> None:
+    # The app walks up its ancestors' /proc/<pid>/environ, as the review's exploit did.
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "snoop.py").write_text(SNOOP)
+    loot = tmp_path / "loot.txt"
+    secrets = ["ghs_" + "T0ken" * 8, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "runtime-" + "R" * 20,
+               "oidc-" + "O" * 20]
+    with FakeGitHub(REPO, token=secrets[0]) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        base = layer_app("a.zip").write(tmp_path / "base")
+        env = environment(tmp_path, gh, pull_request_event(tmp_path), base_assembly=str(base), app_directory="app",
+                          synth_command=f"{sys.executable} snoop.py {loot} {tmp_path / 'secrets.txt'}")
+        (tmp_path / "secrets.txt").write_text(" ".join(secrets))
+        env.update({"INPUT_GITHUB-TOKEN": secrets[0], "AWS_SECRET_ACCESS_KEY": secrets[1],
+                    "ACTIONS_RUNTIME_TOKEN": secrets[2], "ACTIONS_ID_TOKEN_REQUEST_TOKEN": secrets[3],
+                    "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")})
+        env.update({k: v for k, v in os.environ.items() if k.startswith(("CDK_", "VIRTUAL_ENV"))})
+        done = subprocess.run([sys.executable, "-m", "bot", "action"], env=env, capture_output=True, text=True,
+                              timeout=300, check=False, cwd=Path(__file__).parents[1])
+        assert done.returncode == 1, done.stderr
+        assert loot.read_text().strip() == ""  # the app ran, and found nothing
+        (comment,) = gh.comments(PR)  # the token still reached the client
+        assert "The analysis could not run" in comment.body
+        logged = "\n".join(line for line in (done.stdout + done.stderr).splitlines()
+                            if not line.startswith("::add-mask::"))  # the runner hides these values
+        assert not [s for s in secrets if s in logged + comment.body]
+        assert f"::add-mask::{secrets[0]}" in done.stdout

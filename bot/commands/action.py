@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from bot import environ_guard
 from bot.action_config import ConfigError, Event, Inputs, load_payload, read_event, read_inputs
 from bot.aws import LiveOptions
 from bot.checkout import CheckoutError, add_base_worktree, remove_worktree
@@ -61,7 +62,15 @@ ANALYSIS_THREAD = "cdk-export-guard-analysis"
 
 
 def main(args: argparse.Namespace) -> int:
-    code = run(os.environ)
+    if environ_guard.needs_reexec(os.environ):
+        environ_guard.reexec_without_secrets(["action"])  # returns only where it cannot
+    handed = environ_guard.take_handed_over()
+    # AWS credentials back into os.environ for boto3 (live mode): set now, they are not in
+    # /proc/<pid>/environ, and children only see them with synth-aws-credentials.
+    for name, value in handed.items():
+        if name.startswith("AWS_"):
+            os.environ[name] = value
+    code = run({**os.environ, **handed})
     if any(t.name == ANALYSIS_THREAD and t.is_alive() for t in threading.enumerate()):
         # An analysis over its time limit may be stuck in a read that nothing can interrupt;
         # everything is reported and flushed, so leave without waiting for it.
@@ -168,8 +177,6 @@ def _forget_tokens(env: Mapping[str, str]) -> None:
     made non-dumpable so that a child running as the same user cannot read our initial
     environment from ``/proc/<pid>/environ`` (Docker grants no CAP_SYS_PTRACE by default).
     """
-    if env is not os.environ:
-        return
     for name in TOKEN_VARIABLES:
         os.environ.pop(name, None)
     _no_dump()
