@@ -19,6 +19,7 @@ and GitHub's rate-limit 403s, honouring ``Retry-After``, a bounded number of tim
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import urllib.parse
@@ -42,6 +43,21 @@ from urllib3 import Retry
 from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError
 from urllib3.response import BaseHTTPResponse, HTTPResponse
+
+
+# PyGithub and urllib3 log each retry ("Request GET /user failed with 403"); our errors say
+# it once, translated. Their records neither reach stderr (logging's last-resort handler)
+# nor a handler the host application configured.
+def quiet_library_logs() -> None:
+    for name in ("github", "urllib3"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):  # PyGithub adds a stderr StreamHandler of its own
+            logger.removeHandler(handler)
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+quiet_library_logs()
 
 COMMENT_MAX_CHARS = 65536
 """GitHub refuses a comment body longer than this (HTTP 422); callers must fit it."""
@@ -369,7 +385,7 @@ class GitHubClient:
         return self._create(pr_number, key=key, head_sha=head_sha, body=body)
 
     def _create(self, pr_number: int, *, key: str, head_sha: str, body: str) -> CommentResult:
-        full = f"{marker(key, head_sha)}\n{body}"
+        full = _with_marker(key, head_sha, body)
         with self._translate(self._comment_op(pr_number, "creating the PR comment")):
             created = self._repo.get_issue(pr_number).create_comment(full)
             # GitHub names the token's identity on what it wrote: from now on, only that login's comments are ours.
@@ -394,12 +410,12 @@ class GitHubClient:
         """Make the oldest marker comment show ``body`` and delete any duplicates."""
         target, extras = found[0], found[1:]
         action: CommentAction = "unchanged"
-        if _normalise(target.content) != _normalise(body):
+        if _normalise(target.body) != _normalise(_with_marker(key, head_sha, body)):
             if self._superseded(pr_number, head_sha):
                 return CommentResult("superseded", target.comment.html_url, target.id)
             try:
                 with self._translate(self._comment_op(pr_number, "editing the PR comment")):
-                    target.comment.edit(f"{marker(key, head_sha)}\n{body}")
+                    target.comment.edit(_with_marker(key, head_sha, body))
             except GitHubError as exc:
                 if exc.status != 403:
                     raise
@@ -542,7 +558,7 @@ class GitHubClient:
         description = f"warnings only: {title}" if conclusion == "neutral" else title
         op = _Operation(
             "creating the commit status (check runs were refused)",
-            _STATUSES_PERMISSION,
+            f"{_CHECKS_PERMISSION} (for a check run) or {_STATUSES_PERMISSION} (for a commit status)",
             f"commit {head_sha} in {self.repository}",
         )
         with self._translate(op):
@@ -681,6 +697,16 @@ def _rate_limited(status: int | None, headers: Mapping[str, Any] | None, detail:
 def _is_rate_limit_message(text: str) -> bool:
     lowered = text.lower()
     return "rate limit" in lowered
+
+
+def _with_marker(key: str, head_sha: str, body: str) -> str:
+    """The stored comment: marker line, then the body, within GitHub's limit (the marker counts)."""
+    line = marker(key, head_sha)
+    room = COMMENT_MAX_CHARS - len(line) - 1
+    if len(body) > room:
+        note = "\n\n_… cut to fit GitHub's comment size limit._\n"
+        body = body[: room - len(note)] + note
+    return f"{line}\n{body}"
 
 
 def _normalise(text: str) -> str:

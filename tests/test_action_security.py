@@ -248,3 +248,28 @@ def test_the_apps_code_finds_no_token_in_any_environment(tmp_path: Path) -> None
                             if not line.startswith("::add-mask::"))  # the runner hides these values
         assert not [s for s in secrets if s in logged + comment.body]
         assert f"::add-mask::{secrets[0]}" in done.stdout
+        assert "Request GET /user failed" not in done.stderr  # PyGithub's own retry log lines
+
+
+def test_a_refused_comment_names_the_permission_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        gh.fail("POST", rf"/repos/{REPO}/issues/\d+/comments", 403, times=None,
+                body={"message": "Resource not accessible by integration"})
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
+        run(environment(tmp_path, gh, pull_request_event(tmp_path), **pair), policy=FAST)
+        warning = next(line for line in capsys.readouterr().err.splitlines() if "comment for" in line)
+        assert warning.count("pull-requests: write") == 1, warning
+
+
+def test_refused_check_runs_and_statuses_name_checks_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        gh.fail("POST", rf"/repos/{REPO}/check-runs", 403, times=None,
+                body={"message": "Resource not accessible by integration"})
+        gh.fail("POST", rf"/repos/{REPO}/statuses/\w+", 403, times=None,
+                body={"message": "Resource not accessible by integration"})
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
+        run(environment(tmp_path, gh, pull_request_event(tmp_path), **pair), policy=FAST)
+        warning = next(line for line in capsys.readouterr().err.splitlines() if "check was not set" in line)
+        assert "checks: write" in warning, warning

@@ -531,6 +531,10 @@ def test_bad_token_is_reported(gh: FakeGitHub) -> None:
 
 
 def test_422_too_long_reports_githubs_message(gh: FakeGitHub, client: GitHubClient) -> None:
+    # The client cuts bodies to fit (marker included); GitHub's own 422 is still translated.
+    gh.fail("POST", COMMENTS, 422, body={"message": "Validation Failed", "errors": [{
+        "resource": "IssueComment", "code": "custom", "field": "body",
+        "message": "body is too long (maximum is 65536 characters)"}]})
     with pytest.raises(GitHubError) as caught:
         client.upsert_comment(PR, "x" * 70_000, key="apps/api", head_sha=SHA_A)
 
@@ -691,3 +695,13 @@ def test_a_github_apps_login_is_learned_from_its_own_comment(sleeps: list[float]
         ours = [c for c in gh.comments(PR) if c.user == "export-guard[bot]"]
         assert [c.body for c in ours] == [bot_body("apps/api", SHA_A, "third")]
         assert gh.comments(PR)[0].id == forged  # someone else's comment is never touched
+
+
+def test_a_body_at_the_cap_still_fits_with_the_marker(gh: FakeGitHub, client: GitHubClient) -> None:
+    body = "x" * 65_536
+    result = client.upsert_comment(PR, body, key="apps/api", head_sha=SHA_A)
+    assert result.action == "created"
+    (stored,) = gh.comments(PR)
+    assert len(stored.body) <= 65_536 and stored.body.startswith(marker("apps/api", SHA_A) + "\nxxx")
+    again = client.upsert_comment(PR, "y" * 70_000, key="apps/api", head_sha=SHA_A)
+    assert again.action == "updated" and len(gh.comments(PR)[0].body) <= 65_536

@@ -357,7 +357,7 @@ def _publish(client: GitHubClient, inputs: Inputs, outcomes: Sequence[AppOutcome
             try:
                 url = _comment(client, inputs, outcome, bodies[outcome.app_directory], pr_number, head_sha)
             except GitHubError as exc:
-                problems.append(f"the comment for {outcome.app_directory} was not posted: {exc} {exc.hint}".strip())
+                problems.append(f"the comment for {outcome.app_directory} was not posted: {exc}")
                 continue
             if url:
                 urls.append(url)
@@ -371,7 +371,7 @@ def _publish(client: GitHubClient, inputs: Inputs, outcomes: Sequence[AppOutcome
             if result.fallback_reason:
                 problems.append(f"a commit status was set instead of a check run: {result.fallback_reason}")
         except GitHubError as exc:
-            problems.append(f"the check was not set: {exc} {exc.hint}".strip())
+            problems.append(f"the check was not set: {exc}")
     return Published(tuple(urls), tuple(problems))
 
 
