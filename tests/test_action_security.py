@@ -273,3 +273,61 @@ def test_refused_check_runs_and_statuses_name_checks_write(tmp_path: Path, capsy
         run(environment(tmp_path, gh, pull_request_event(tmp_path), **pair), policy=FAST)
         warning = next(line for line in capsys.readouterr().err.splitlines() if "check was not set" in line)
         assert "checks: write" in warning, warning
+
+
+def git_repo(path: Path, commits: int) -> list[str]:
+    """A repository with ``commits`` empty commits; returns their SHAs, oldest first; HEAD is the first."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(path), *args], check=True, capture_output=True, text=True,
+                              env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                                   "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}).stdout.strip()
+    path.mkdir(parents=True, exist_ok=True)
+    git("init", "-q")
+    shas = []
+    for i in range(commits):
+        git("commit", "-q", "--allow-empty", "-m", f"c{i}")
+        shas.append(git("rev-parse", "HEAD"))
+    git("checkout", "-q", "--detach", shas[0])
+    return shas
+
+
+def dispatch(tmp_path: Path, inputs: dict[str, str]) -> Path:
+    event = tmp_path / "dispatch.json"
+    event.write_text(json.dumps({"inputs": inputs, "ref": "refs/heads/main", "repository": {"full_name": REPO}}))
+    return event
+
+
+def test_dispatch_refuses_when_the_checkout_is_not_the_prs_head(tmp_path: Path) -> None:
+    main_sha, pr_head = git_repo(tmp_path / "ws", 2)  # main is checked out; the PR's head is another commit
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=pr_head, base=BASE_SHA)
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("a.zip"), "1")  # main has no findings
+        env = environment(tmp_path, gh, dispatch(tmp_path, {"pr-number": str(PR)}), event="workflow_dispatch", **pair)
+        env["GITHUB_WORKSPACE"], env["GITHUB_SHA"] = str(tmp_path / "ws"), main_sha
+        assert run(env, policy=FAST) == 1
+        (comment,) = gh.comments(PR)
+        assert "The analysis could not run" in comment.body and pr_head[:12] in comment.body
+        assert "No cross-stack export" not in comment.body
+        assert [(r["head_sha"], r["conclusion"]) for r in gh.check_runs] == [(pr_head, "failure")]
+
+
+def test_dispatch_posts_when_the_prs_head_is_checked_out(tmp_path: Path) -> None:
+    (pr_head,) = git_repo(tmp_path / "ws", 1)
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=pr_head, base=BASE_SHA)
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
+        env = environment(tmp_path, gh, dispatch(tmp_path, {"pr-number": str(PR)}), event="workflow_dispatch", **pair)
+        env["GITHUB_WORKSPACE"] = str(tmp_path / "ws")
+        assert run(env, policy=FAST) == 1
+        assert "Cannot update export" in gh.comments(PR)[0].body
+        assert [r["head_sha"] for r in gh.check_runs] == [pr_head]
+
+
+def test_dispatch_without_a_pr_writes_the_job_summary_only(tmp_path: Path) -> None:
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
+        env = environment(tmp_path, gh, dispatch(tmp_path, {}), event="workflow_dispatch", **pair)
+        run(env, policy=FAST)
+        assert gh.comments(PR) == [] and gh.check_runs == [] and gh.statuses == []
+        assert "Cannot update export" in (tmp_path / "summary.md").read_text()

@@ -24,7 +24,7 @@ from typing import Literal
 from bot import environ_guard
 from bot.action_config import ConfigError, Event, Inputs, load_payload, read_event, read_inputs
 from bot.aws import LiveOptions
-from bot.checkout import CheckoutError, add_base_worktree, remove_worktree
+from bot.checkout import CheckoutError, add_base_worktree, remove_worktree, resolve
 from bot.github import Annotation, GitHubClient, GitHubError, RetryPolicy
 from bot.live import problems as live_problems
 from bot.model import AnalysisResult, Severity
@@ -124,9 +124,14 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
     if inputs.report_dir:
         outcomes, pr_number, head_sha = _read_published(workspace / inputs.report_dir, event, client)
     else:
-        if client is not None and event.pr_number and event.name == "workflow_dispatch":
-            event = _dispatch_shas(client, event, say)
-        outcomes = _analyze_within(inputs, lambda: _analyze(env, inputs, event, workspace, say))
+        refusal = None
+        if event.pr_number and event.name == "workflow_dispatch":
+            event = _dispatch_shas(client, event, say) if client is not None else event
+            refusal = _dispatch_refusal(workspace, event)
+        if refusal is not None:
+            outcomes = [AppOutcome(d, None, refusal) for d in inputs.app_directories]
+        else:
+            outcomes = _analyze_within(inputs, lambda: _analyze(env, inputs, event, workspace, say))
         pr_number, head_sha = event.pr_number, event.head_sha
         _write_pr_file(report_dir, pr_number, head_sha)
     outcomes = [_masked(o, say) for o in outcomes]
@@ -138,7 +143,7 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
     _append_summary(env, list(bodies.values()))
     published = Published((), ())
     if inputs.publish and client is not None:
-        published = _publish(client, inputs, outcomes, bodies, pr_number, head_sha, conclusion)
+        published = _publish(client, inputs, outcomes, bodies, pr_number, head_sha, conclusion, event.name)
     for problem in published.problems:
         say.warning(problem)
     first = paths.get(outcomes[0].app_directory, {}) if outcomes else {}
@@ -270,16 +275,33 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, workspace: Pa
             remove_worktree(workspace, worktree)
 
 
+def _dispatch_refusal(workspace: Path, event: Event) -> str | None:
+    """Why a manual run must not judge the pull request: the workspace is not its head.
+
+    The verdict goes on the PR's head commit, so that is the commit to analyze: the
+    workflow must check it out (``ref: refs/pull/<n>/head``, or ``head-ref``).
+    """
+    checked_out = resolve(workspace, "HEAD")
+    head = event.head_sha or "?"
+    if checked_out is None:
+        return (f"cannot tell which commit {workspace} holds (not a git checkout), so pull request "
+                f"#{event.pr_number} (head {head[:12]}) was not analyzed; check out its head")
+    if checked_out.lower() != head.lower():
+        return (f"the workspace has commit {checked_out[:12]} checked out, but pull request #{event.pr_number}'s "
+                f"head is {head[:12]}: that commit was not analyzed. Check out the pull request's head "
+                f"(actions/checkout with ref: refs/pull/{event.pr_number}/head) or leave pr-number empty")
+    return None
+
+
 def _dispatch_shas(client: GitHubClient, event: Event, say: Say) -> Event:
-    """A manual run on a pull request: its base unless overridden, and its real head SHA."""
+    """A manual run on a pull request: its base unless overridden, and its head SHA (the verdict goes there)."""
     assert event.pr_number is not None
     try:
         base_sha, head_sha = client.pull_request_shas(event.pr_number)
     except GitHubError as exc:
         say.warning(str(exc))
         return event
-    return Event(event.name, event.repository, event.pr_number, event.base_ref or base_sha,
-                 head_sha if not event.head_ref else event.head_sha, event.head_ref)
+    return Event(event.name, event.repository, event.pr_number, event.base_ref or base_sha, head_sha, event.head_ref)
 
 
 def _write_pr_file(report_dir: Path, pr_number: int | None, head_sha: str | None) -> None:
@@ -349,7 +371,7 @@ def _client(env: Mapping[str, str], inputs: Inputs, policy: RetryPolicy | None, 
 
 
 def _publish(client: GitHubClient, inputs: Inputs, outcomes: Sequence[AppOutcome], bodies: Mapping[str, str],
-             pr_number: int | None, head_sha: str | None, conclusion: str) -> Published:
+             pr_number: int | None, head_sha: str | None, conclusion: str, event_name: str) -> Published:
     urls: list[str] = []
     problems: list[str] = []
     if pr_number is not None and head_sha and inputs.comment != "off":
@@ -361,7 +383,8 @@ def _publish(client: GitHubClient, inputs: Inputs, outcomes: Sequence[AppOutcome
                 continue
             if url:
                 urls.append(url)
-    if head_sha:
+    # A manual run without a pull request analyzed whatever refs it was given: job summary only.
+    if head_sha and not (event_name == "workflow_dispatch" and pr_number is None):
         try:
             result = client.publish_check(
                 head_sha, name=inputs.check_name, conclusion=conclusion,  # type: ignore[arg-type]
