@@ -44,6 +44,9 @@ class Inputs:
     report_dir: str | None  # publish these reports instead of analyzing
     cache_dir: str | None  # synthesized base assemblies kept between runs (with actions/cache)
     verify_budget_seconds: float | None = 300.0  # plan states synthesized within this time; None: off
+    analysis_timeout_seconds: float = 3600.0  # the whole analysis, synths included
+    comment_author: str | None = None  # the login the token comments as; only its comments are the bot's
+    synth_aws_credentials: bool = False  # the synth/install children see AWS_* (context lookups)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,13 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
             raise ConfigError(f"input verify-budget must be a number of seconds; got {budget!r}") from None
         if verify_budget <= 0:
             raise ConfigError("input verify-budget must be positive")
+    analysis_timeout = get("analysis-timeout", "3600") or "3600"
+    try:
+        analysis_seconds = float(analysis_timeout)
+    except ValueError:
+        raise ConfigError(f"input analysis-timeout must be a number of seconds; got {analysis_timeout!r}") from None
+    if not analysis_seconds > 0:
+        raise ConfigError("input analysis-timeout must be positive")
     return Inputs(
         verify_budget_seconds=verify_budget,
         github_token=get("github-token"),
@@ -114,7 +124,19 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         publish=_bool(get("publish", "true"), "publish"),
         report_dir=get("report-dir") or None,
         cache_dir=get("cache-dir") or None,
+        analysis_timeout_seconds=analysis_seconds,
+        synth_aws_credentials=_bool(get("synth-aws-credentials", "false"), "synth-aws-credentials"),
+        comment_author=_login(get("comment-author") or env.get("CDK_EXPORT_GUARD_COMMENT_AUTHOR", "").strip()),
     )
+
+
+def _login(text: str) -> str | None:
+    """A GitHub login (``octocat``, ``github-actions[bot]``, ``my-app[bot]``), or None when not given."""
+    if not text:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?", text):
+        raise ConfigError(f"input comment-author must be a GitHub login such as github-actions[bot]; got {text!r}")
+    return text
 
 
 def _split_list(text: str) -> list[str]:

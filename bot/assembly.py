@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot import semver
 from bot.gcpause import paused
 from bot.intrinsics import Scope, Unresolvable, describe, resolve_string
 from bot.model import (
@@ -235,10 +236,9 @@ def _check_version(manifest: Any, reader: _Reader) -> str:
     if not isinstance(manifest, dict):
         raise AssemblyError("manifest.json is not a JSON object")
     version = manifest.get("version")
-    match = re.fullmatch(r"(\d+)\.\d+\.\d+(?:[-+].*)?", version) if isinstance(version, str) else None
-    if not match:
-        raise AssemblyError(f"manifest.json has no valid version (found {version!r})")
-    major = int(match.group(1))
+    major = semver.major(version)  # strict: the version is printed in the comment
+    if major is None:
+        raise AssemblyError(f"manifest.json has no valid version (found {str(version)[:80]!r})")
     if major > MAX_SUPPORTED_MAJOR:
         raise AssemblyError(
             f"manifest version {version} is not supported (this tool reads versions up to "
@@ -616,7 +616,8 @@ def _library_version(root: Path) -> str | None:
     except OSError:
         return None
     match = _LIBRARY_VERSION.search(head)
-    return match.group(1).decode() if match else None
+    version = match.group(1).decode(errors="replace") if match else None
+    return version if semver.is_version(version) else None
 
 
 def _str_or_none(value: Json) -> str | None:

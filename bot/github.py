@@ -19,6 +19,7 @@ and GitHub's rate-limit 403s, honouring ``Retry-After``, a bounded number of tim
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import urllib.parse
@@ -43,6 +44,21 @@ from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError
 from urllib3.response import BaseHTTPResponse, HTTPResponse
 
+
+# PyGithub and urllib3 log each retry ("Request GET /user failed with 403"); our errors say
+# it once, translated. Their records neither reach stderr (logging's last-resort handler)
+# nor a handler the host application configured.
+def quiet_library_logs() -> None:
+    for name in ("github", "urllib3"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):  # PyGithub adds a stderr StreamHandler of its own
+            logger.removeHandler(handler)
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+quiet_library_logs()
+
 COMMENT_MAX_CHARS = 65536
 """GitHub refuses a comment body longer than this (HTTP 422); callers must fit it."""
 OUTPUT_MAX_BYTES = 65535
@@ -52,6 +68,8 @@ MAX_ANNOTATIONS = 1000
 """Upper bound on annotations sent for one check run (20 requests); the rest are dropped."""
 STATUS_DESCRIPTION_MAX = 140
 MARKER_NAME = "cdk-export-guard"
+ACTIONS_BOT_LOGIN = "github-actions[bot]"
+"""Who the job's own ``GITHUB_TOKEN`` writes comments as; a GitHub App writes as ``<slug>[bot]``."""
 
 CommentAction = Literal["created", "updated", "unchanged", "superseded"]
 Conclusion = Literal["success", "failure", "neutral"]
@@ -276,8 +294,11 @@ class GitHubClient:
     ) -> None:
         """``api_url`` is ``$GITHUB_API_URL`` (``https://api.github.com``, or ``https://HOST/api/v3``).
 
-        ``comment_author``, when given, is the only login whose marker comments count
-        (e.g. ``github-actions[bot]``), so nobody else's comment can pose as ours.
+        Only comments written by ``comment_author`` count as ours, whatever marker they
+        carry, so nobody else's comment can pose as the bot's. Without it the author is
+        assumed to be :data:`ACTIONS_BOT_LOGIN` (the job's ``GITHUB_TOKEN``) until this
+        client creates a comment: GitHub's reply then names the token's real login (a
+        GitHub App's ``<slug>[bot]``), which is used from then on.
         """
         if not token:
             raise GitHubError("No GitHub token was given.", hint="Pass `github-token: ${{ github.token }}`.")
@@ -289,7 +310,7 @@ class GitHubClient:
         self.policy = policy or RetryPolicy()
         self.repository = repository
         self.api_url = api_url.rstrip("/")
-        self._author = comment_author
+        self._author = comment_author or ACTIONS_BOT_LOGIN
         self._github = Github(
             auth=Auth.Token(token),
             base_url=self.api_url,
@@ -311,6 +332,27 @@ class GitHubClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def comment_author(self) -> str:
+        """The login whose marker comments are the bot's."""
+        return self._author
+
+    @comment_author.setter
+    def comment_author(self, login: str) -> None:
+        self._author = login
+
+    def token_login(self) -> str | None:
+        """The token's own login from ``GET /user``, or None when GitHub will not say.
+
+        A personal access token answers; an installation token (the Actions
+        ``GITHUB_TOKEN``, a GitHub App's) gets 403 "Resource not accessible by integration".
+        """
+        try:
+            with self._translate(_Operation("reading the token's user", "", "the authenticated user")):
+                return str(self._github.get_user().login)
+        except GitHubError:
+            return None
 
     # -- pull request ------------------------------------------------------------------
 
@@ -340,9 +382,14 @@ class GitHubClient:
             return self._replace(pr_number, found, key=key, head_sha=head_sha, body=body)
         if self._superseded(pr_number, head_sha):
             return CommentResult("superseded", None, None)
-        full = f"{marker(key, head_sha)}\n{body}"
+        return self._create(pr_number, key=key, head_sha=head_sha, body=body)
+
+    def _create(self, pr_number: int, *, key: str, head_sha: str, body: str) -> CommentResult:
+        full = _with_marker(key, head_sha, body)
         with self._translate(self._comment_op(pr_number, "creating the PR comment")):
             created = self._repo.get_issue(pr_number).create_comment(full)
+            # GitHub names the token's identity on what it wrote: from now on, only that login's comments are ours.
+            self._author = str(created.user.login)
         return self._collapse(pr_number, key=key, head_sha=head_sha, full=full, created_id=created.id)
 
     def resolve_comment(self, pr_number: int, *, key: str, head_sha: str, body: str) -> CommentResult:
@@ -363,11 +410,17 @@ class GitHubClient:
         """Make the oldest marker comment show ``body`` and delete any duplicates."""
         target, extras = found[0], found[1:]
         action: CommentAction = "unchanged"
-        if _normalise(target.content) != _normalise(body):
+        if _normalise(target.body) != _normalise(_with_marker(key, head_sha, body)):
             if self._superseded(pr_number, head_sha):
                 return CommentResult("superseded", target.comment.html_url, target.id)
-            with self._translate(self._comment_op(pr_number, "editing the PR comment")):
-                target.comment.edit(f"{marker(key, head_sha)}\n{body}")
+            try:
+                with self._translate(self._comment_op(pr_number, "editing the PR comment")):
+                    target.comment.edit(_with_marker(key, head_sha, body))
+            except GitHubError as exc:
+                if exc.status != 403:
+                    raise
+                # Not ours to edit after all (a wrong comment author): post our own, delete nothing.
+                return self._create(pr_number, key=key, head_sha=head_sha, body=body)
             action = "updated"
         for extra in extras:
             self._delete(pr_number, extra)
@@ -419,8 +472,8 @@ class GitHubClient:
                 match = _MARKER.fullmatch(body.partition("\n")[0].rstrip("\r"))
                 if match is None or match["key"] != wanted:
                     continue
-                if self._author is not None and comment.user.login != self._author:
-                    continue
+                if comment.user is None or comment.user.login != self._author:
+                    continue  # someone else's comment, whatever its marker says
                 found.append(_BotComment(comment, comment.id, match["sha"], body))
         return sorted(found, key=lambda c: c.id)
 
@@ -505,7 +558,7 @@ class GitHubClient:
         description = f"warnings only: {title}" if conclusion == "neutral" else title
         op = _Operation(
             "creating the commit status (check runs were refused)",
-            _STATUSES_PERMISSION,
+            f"{_CHECKS_PERMISSION} (for a check run) or {_STATUSES_PERMISSION} (for a commit status)",
             f"commit {head_sha} in {self.repository}",
         )
         with self._translate(op):
@@ -644,6 +697,16 @@ def _rate_limited(status: int | None, headers: Mapping[str, Any] | None, detail:
 def _is_rate_limit_message(text: str) -> bool:
     lowered = text.lower()
     return "rate limit" in lowered
+
+
+def _with_marker(key: str, head_sha: str, body: str) -> str:
+    """The stored comment: marker line, then the body, within GitHub's limit (the marker counts)."""
+    line = marker(key, head_sha)
+    room = COMMENT_MAX_CHARS - len(line) - 1
+    if len(body) > room:
+        note = "\n\n_… cut to fit GitHub's comment size limit._\n"
+        body = body[: room - len(note)] + note
+    return f"{line}\n{body}"
 
 
 def _normalise(text: str) -> str:

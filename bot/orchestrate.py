@@ -36,7 +36,7 @@ from bot.source import (
     plan_construct_paths,
     source_sites,
 )
-from bot.synth import SynthError, synthesize
+from bot.synth import SynthError, child_environment, synthesize
 
 if TYPE_CHECKING:
     from bot.aws import LiveOptions
@@ -64,6 +64,7 @@ class SynthOptions:
     parallel: bool = True
     context: Mapping[str, str] = field(default_factory=dict)
     verify_budget_seconds: float | None = None  # build each plan's states for real within this time; None: off
+    aws_credentials: bool = False  # the app's synth does context lookups: let it see AWS_* (never tokens)
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def _synth(name: str, side: Side, out: Path, options: SynthOptions, log: Log) ->
     log(f"[{name}] cdk synth in {side.app_dir} ...")
     try:
         result = synthesize(side.app_dir, out / name, app_command=options.app_command, context=options.context,
-                            timeout_seconds=options.timeout_seconds)
+                            timeout_seconds=options.timeout_seconds, aws=options.aws_credentials)
     except SynthError as exc:
         raise SynthError(f"synth of {name} failed: {exc}", exc.log_tail) from None
     log(f"[{name}] synthesized in {result.duration_seconds:.1f}s")
@@ -232,7 +233,8 @@ def _install(name: str, app_dir: Path, options: SynthOptions, log: Log) -> None:
     log(f"[{name}] install: {options.install_command}")
     try:
         done = subprocess.run(options.install_command, shell=True, cwd=app_dir, capture_output=True, text=True,
-                              timeout=options.timeout_seconds, check=False)
+                              timeout=options.timeout_seconds, check=False,
+                              env=child_environment(aws=options.aws_credentials), stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise SynthError(f"install command of {name} timed out after {options.timeout_seconds:.0f}s", "") from None
     if done.returncode != 0:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bot import semver
 from bot.model import (
     APPLIES_TO,
     AnalysisResult,
@@ -55,7 +56,13 @@ def load_report(path: Path, max_bytes: int = MAX_REPORT_BYTES) -> AnalysisResult
         data = json.loads(path.read_bytes())
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ReportError(f"report {path} is not valid JSON: {exc}") from None
-    return from_dict(data)
+    try:
+        return from_dict(data)
+    except ReportError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+        # A shape the field checks missed: still one line, never a traceback in the publish job.
+        raise ReportError(f"report {path} is malformed: {type(exc).__name__}: {exc}"[:500]) from None
 
 
 def from_dict(data: Any) -> AnalysisResult:
@@ -123,13 +130,21 @@ def _environment(value: Any, where: str) -> Environment:
     return env
 
 
+def _version(value: Any, where: str) -> str | None:
+    text = _opt_str(value, where)
+    # A merged report lists each app's version: "36.0.0, 55.0.0".
+    if text and not all(semver.is_version(part) for part in text.split(", ")):
+        raise ReportError(f"{where} must be a version like 55.0.0, not {text[:40]!r}")
+    return text
+
+
 def _assembly(value: Any, where: str) -> Assembly:
     data = _obj(value, where)
     return Assembly(
         path=_field(data, "assembly", where),
-        manifest_version=_opt_str(data.get("manifest_version"), f"{where}.manifest_version") or "",
+        manifest_version=_version(data.get("manifest_version"), f"{where}.manifest_version") or "",
         stacks={},
-        cdk_library_version=_opt_str(data.get("cdk_library_version"), f"{where}.cdk_library_version"),
+        cdk_library_version=_version(data.get("cdk_library_version"), f"{where}.cdk_library_version"),
         report_stack_names=_strings(data, "stacks", where),
     )
 
@@ -139,9 +154,9 @@ def _finding(value: Any, where: str) -> Finding:
     severity = _field(data, "severity", where)
     if severity not in {s.label for s in Severity}:
         raise ReportError(f"{where}.severity {severity!r} is not blocker, warning or notice")
-    kind = data.get("reference_kind", "strong")
+    kind = _str(data.get("reference_kind", "strong"), f"{where}.reference_kind")
     if kind not in {k.value for k in ReferenceKind}:
-        raise ReportError(f"{where}.reference_kind {kind!r} is unknown")
+        raise ReportError(f"{where}.reference_kind {kind[:40]!r} is not strong, weak, ssm or nested")
     producer = _opt_str(data.get("producer"), f"{where}.producer") or ""
     consumers = _strings(data, "consumers", where)
     remediation = data.get("remediation")

@@ -55,3 +55,31 @@ def masked(value: Json, path: Iterable[str | int] = (), *, no_echo: bool = False
     if no_echo or secret_path(path) or secret_value(value):
         return MASK
     return value
+
+
+# Free text (a synth's output, `cdk diff`, an error message): the credential itself is
+# replaced and the words around it stay readable. AWS secret access keys have no prefix:
+# they are caught after their usual names, or as 40 base64 characters mixing cases and digits.
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i)(?P<name>[\w.-]*(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|"
+    r"credential|client[_-]?secret)[\w.-]*[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s\"',;]{6,})"
+)
+_PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
+                                re.DOTALL)
+_AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])"
+                             r"(?=[A-Za-z0-9/+]*\d)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+MIN_KNOWN_SECRET = 6  # shorter "secrets" would mask ordinary words
+
+
+def mask_text(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with every credential it shows replaced by :data:`MASK`.
+
+    ``known`` are values known to be secret (the GitHub token, AWS session keys): they
+    are masked wherever they appear, whatever they look like.
+    """
+    for value in sorted({k for k in known if len(k) >= MIN_KNOWN_SECRET}, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    text = _PRIVATE_KEY_BLOCK.sub(MASK, text)
+    text = _SECRET_ASSIGNMENT.sub(lambda m: m["name"] + MASK, text)
+    text = _SECRET_VALUE.sub(MASK, text)
+    return _AWS_SECRET_KEY.sub(MASK, text)

@@ -35,6 +35,40 @@ _CLI_ENV = {
 }
 
 
+# What a child (the app, the install command, `cdk diff`) may see of our environment: what
+# toolchains need, never a token. GITHUB_TOKEN, INPUT_GITHUB-TOKEN, ACTIONS_RUNTIME_TOKEN,
+# ACTIONS_ID_TOKEN_REQUEST_* and the like are not on the list; AWS_* only with ``aws=True``
+# (an app whose synth does context lookups against the account).
+_CHILD_NAMES = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "TERM",
+    "CI", "VIRTUAL_ENV", "CONDA_PREFIX", "JAVA_HOME", "GOPATH", "GOROOT", "GOCACHE", "GOFLAGS", "GOPROXY",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "NODE_PATH",
+    "PYTHONPATH", "PYTHONHOME", "PYTHONUTF8", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL",
+    "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "RUNNER_TEMP", "RUNNER_OS", "RUNNER_ARCH",
+    "GITHUB_WORKSPACE", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_REF", "GITHUB_REF_NAME", "GITHUB_EVENT_NAME",
+    "GITHUB_ACTIONS", "SYSTEMROOT", "COMSPEC", "PATHEXT", "APPDATA", "LOCALAPPDATA", "USERPROFILE",
+})
+_CHILD_PREFIXES = ("LC_", "CDK_", "JSII_", "npm_config_", "NPM_CONFIG_", "YARN_", "PNPM_", "MAVEN_", "GRADLE_",
+                   "DOTNET_", "NUGET_", "CARGO_", "RUSTUP_")
+_NEVER = ("TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "PRIVATE")  # even under an allowed prefix
+_AWS_PREFIX = "AWS_"
+
+
+def child_environment(aws: bool = False, source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed part of ``source`` (our environment) a child process may see."""
+    env: dict[str, str] = {}
+    for name, value in (os.environ if source is None else source).items():
+        allowed = name in _CHILD_NAMES or name.startswith(_CHILD_PREFIXES)
+        if allowed and any(word in name.upper() for word in _NEVER):
+            allowed = False
+        if aws and name.startswith(_AWS_PREFIX):
+            allowed = True
+        if allowed:
+            env[name] = value
+    return env
+
+
 class SynthError(Exception):
     """``cdk synth`` could not produce an assembly; the message is one line for the user."""
 
@@ -85,11 +119,13 @@ def synthesize(
     timeout_seconds: float = 900,
     cdk_cli: str | None = None,
     extra_env: Mapping[str, str] | None = None,
+    aws: bool = False,
 ) -> SynthResult:
     """Synthesize the app in ``app_dir`` into ``out_dir`` (emptied first).
 
     ``app_command`` defaults to the ``app`` of ``app_dir/cdk.json``; each
-    ``context`` item is passed as ``-c key=value``. Raises :class:`SynthError`
+    ``context`` item is passed as ``-c key=value``. The CLI and the app see only
+    :func:`child_environment` (AWS credentials only with ``aws``). Raises :class:`SynthError`
     when the CLI is missing, times out, fails, or writes no ``manifest.json``.
     """
     app_dir = Path(app_dir).resolve()
@@ -113,7 +149,7 @@ def synthesize(
         command += ["-c", f"{key}={value}"]
 
     started = time.monotonic()
-    returncode, output = _run(command, app_dir, _environment(extra_env), timeout_seconds)
+    returncode, output = _run(command, app_dir, _environment(extra_env, aws=aws), timeout_seconds)
     duration = time.monotonic() - started
     tail = _tail(output)
 
@@ -155,14 +191,14 @@ def _reset_out_dir(out_dir: Path, app_dir: Path) -> None:
     out_dir.mkdir(parents=True)
 
 
-def _environment(extra_env: Mapping[str, str] | None) -> dict[str, str]:
-    """The CLI's environment: ours, non-interactive settings, then the caller's overrides.
+def _environment(extra_env: Mapping[str, str] | None, *, aws: bool = False) -> dict[str, str]:
+    """The CLI's environment: ours (allow-listed), non-interactive settings, then the caller's overrides.
 
     When this process runs inside a virtualenv, its ``bin`` folder goes first on
     ``PATH`` (as ``activate`` would), so a ``python3 app.py`` app command uses the
     interpreter that has aws-cdk-lib installed.
     """
-    env = dict(os.environ)
+    env = child_environment(aws=aws)
     env.update(_CLI_ENV)
     if sys.prefix != sys.base_prefix:
         bin_dir = str(Path(sys.executable).parent)

@@ -137,10 +137,17 @@ class FakeGitHub:
         *,
         token: str | None = None,
         bot_login: str = "github-actions[bot]",
+        token_user: str | None = None,
+        others_comments_read_only: bool = False,
     ) -> None:
         self.repository = repository
         self.token = token  # when set, other Authorization headers get 401 Bad credentials
         self.bot_login = bot_login
+        # GET /user answers with this login (a personal token); None: 403, as for an
+        # installation token (the Actions GITHUB_TOKEN or a GitHub App's).
+        self.token_user = token_user
+        # When set, editing or deleting a comment someone else wrote gets 403.
+        self.others_comments_read_only = others_comments_read_only
         self._lock = threading.RLock()
         self._ids = itertools.count(1001)
         self._pulls: dict[int, _Pull] = {}
@@ -327,6 +334,10 @@ class FakeGitHub:
         api = f"{self.url}{prefix}"
         if path == "/rate_limit" and method == "GET":
             return _Response(200, _rate_limit_body())
+        if path == "/user" and method == "GET":
+            if self.token_user is None:
+                raise _ApiError(403, NOT_ACCESSIBLE_MESSAGE)
+            return _Response(200, self._user(self.token_user))
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", path)
         if not match or f"{match[1]}/{match[2]}" != self.repository:
             raise _not_found()
@@ -467,6 +478,12 @@ class FakeGitHub:
             raise _not_found()
         return comment
 
+    def _writable_comment(self, comment_id: str) -> dict[str, Any]:
+        comment = self._comment(comment_id)
+        if self.others_comments_read_only and comment["user"] != self.bot_login:
+            raise _ApiError(403, NOT_ACCESSIBLE_MESSAGE)
+        return comment
+
     @staticmethod
     def _check_body(body: Any) -> str:
         text = body.get("body") if isinstance(body, dict) else None
@@ -513,13 +530,13 @@ class FakeGitHub:
         return _Response(200, self._comment_json(repo_api, self._comment(comment_id)))
 
     def _edit_comment(self, repo_api: str, comment_id: str, *, body: Any, **_: Any) -> _Response:
-        comment = self._comment(comment_id)
+        comment = self._writable_comment(comment_id)
         comment["body"] = self._check_body(body)
         comment["updated_at"] = _iso(_EPOCH + timedelta(seconds=next(self._ids)))
         return _Response(200, self._comment_json(repo_api, comment))
 
     def _delete_comment(self, repo_api: str, comment_id: str, **_: Any) -> _Response:
-        self._comment(comment_id)
+        self._writable_comment(comment_id)
         del self._comments[int(comment_id)]
         return _Response(204)
 

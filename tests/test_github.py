@@ -531,6 +531,10 @@ def test_bad_token_is_reported(gh: FakeGitHub) -> None:
 
 
 def test_422_too_long_reports_githubs_message(gh: FakeGitHub, client: GitHubClient) -> None:
+    # The client cuts bodies to fit (marker included); GitHub's own 422 is still translated.
+    gh.fail("POST", COMMENTS, 422, body={"message": "Validation Failed", "errors": [{
+        "resource": "IssueComment", "code": "custom", "field": "body",
+        "message": "body is too long (maximum is 65536 characters)"}]})
     with pytest.raises(GitHubError) as caught:
         client.upsert_comment(PR, "x" * 70_000, key="apps/api", head_sha=SHA_A)
 
@@ -622,3 +626,82 @@ def test_ghes_base_url_works(gh: FakeGitHub, sleeps: list[float]) -> None:
     assert only_comment(gh) == bot_body("apps/api", SHA_A, "two")
     assert {r.prefix for r in gh.requests} == {"/api/v3"}
     assert [m for m, _, _ in calls(gh)] == ["GET", "GET", "POST", "GET", "GET", "GET", "PATCH", "POST", "PATCH"]
+
+
+# -- whose comment is ours (issue 12) -----------------------------------------------------
+
+
+def test_default_client_ignores_a_marker_comment_someone_else_wrote(gh: FakeGitHub, client: GitHubClient) -> None:
+    forged = gh.add_comment(PR, bot_body("apps/api", SHA_A, "✅ Reviewed: safe to merge"), user="mallory")
+
+    result = client.upsert_comment(PR, "real findings", key="apps/api", head_sha=SHA_A)
+
+    assert result.action == "created" and result.comment_id != forged
+    assert [(c.user, c.body) for c in gh.comments(PR)] == [
+        ("mallory", bot_body("apps/api", SHA_A, "✅ Reviewed: safe to merge")),
+        ("github-actions[bot]", bot_body("apps/api", SHA_A, "real findings")),
+    ]
+    assert not [r for r in gh.requests if r.method in ("PATCH", "DELETE")]
+
+
+def test_a_marker_comment_posted_during_our_create_is_neither_copied_nor_deleted(
+    gh: FakeGitHub, client: GitHubClient
+) -> None:
+    forged: list[int] = []
+    gh.on("POST", COMMENTS, lambda s: forged.append(
+        s.add_comment(PR, bot_body("apps/api", SHA_A, "no risk"), user="mallory")))
+
+    result = client.upsert_comment(PR, "🛑 1 blocker", key="apps/api", head_sha=SHA_A)
+
+    assert result.action == "created"
+    assert [(c.id, c.user, c.body) for c in gh.comments(PR)] == [
+        (forged[0], "mallory", bot_body("apps/api", SHA_A, "no risk")),
+        (result.comment_id, "github-actions[bot]", bot_body("apps/api", SHA_A, "🛑 1 blocker")),
+    ]
+    assert not [r for r in gh.requests if r.method in ("PATCH", "DELETE")]
+
+
+def test_a_refused_edit_posts_a_new_comment_instead(sleeps: list[float]) -> None:
+    # A misconfigured comment author makes someone else's comment look like ours; GitHub
+    # refuses the edit. The PR must still get the bot's comment, and nothing is deleted.
+    with FakeGitHub(REPO, token=TOKEN, others_comments_read_only=True) as gh:
+        gh.add_pull(PR, head=SHA_A)
+        theirs = gh.add_comment(PR, bot_body("apps/api", SHA_A, "old"), user="octocat")
+        with GitHubClient(TOKEN, REPO, gh.url, policy=FAST, sleep=sleeps.append, comment_author="octocat") as c:
+            result = c.upsert_comment(PR, "new", key="apps/api", head_sha=SHA_A)
+        assert result.action == "created" and result.comment_id != theirs
+        assert [(c.user, c.body) for c in gh.comments(PR)] == [
+            ("octocat", bot_body("apps/api", SHA_A, "old")),
+            ("github-actions[bot]", bot_body("apps/api", SHA_A, "new")),
+        ]
+
+
+def test_token_login_from_get_user_or_none_for_installation_tokens(sleeps: list[float]) -> None:
+    with FakeGitHub(REPO, token=TOKEN, token_user="ci-robot") as pat, \
+            GitHubClient(TOKEN, REPO, pat.url, policy=FAST, sleep=sleeps.append) as c:
+        assert c.token_login() == "ci-robot"
+    with FakeGitHub(REPO, token=TOKEN) as installation, \
+            GitHubClient(TOKEN, REPO, installation.url, policy=FAST, sleep=sleeps.append) as c:
+        assert c.token_login() is None
+
+
+def test_a_github_apps_login_is_learned_from_its_own_comment(sleeps: list[float]) -> None:
+    with FakeGitHub(REPO, token=TOKEN, bot_login="export-guard[bot]") as gh:
+        gh.add_pull(PR, head=SHA_A)
+        forged = gh.add_comment(PR, bot_body("apps/api", SHA_A, "forged"), user="mallory")
+        for content in ("first", "second", "third"):
+            with GitHubClient(TOKEN, REPO, gh.url, policy=FAST, sleep=sleeps.append) as c:
+                c.upsert_comment(PR, content, key="apps/api", head_sha=SHA_A)
+        ours = [c for c in gh.comments(PR) if c.user == "export-guard[bot]"]
+        assert [c.body for c in ours] == [bot_body("apps/api", SHA_A, "third")]
+        assert gh.comments(PR)[0].id == forged  # someone else's comment is never touched
+
+
+def test_a_body_at_the_cap_still_fits_with_the_marker(gh: FakeGitHub, client: GitHubClient) -> None:
+    body = "x" * 65_536
+    result = client.upsert_comment(PR, body, key="apps/api", head_sha=SHA_A)
+    assert result.action == "created"
+    (stored,) = gh.comments(PR)
+    assert len(stored.body) <= 65_536 and stored.body.startswith(marker("apps/api", SHA_A) + "\nxxx")
+    again = client.upsert_comment(PR, "y" * 70_000, key="apps/api", head_sha=SHA_A)
+    assert again.action == "updated" and len(gh.comments(PR)[0].body) <= 65_536

@@ -58,3 +58,46 @@ def test_size_cap_and_bad_json(tmp_path: Path) -> None:
     bad.write_text("{")
     with pytest.raises(ReportError, match="not valid JSON"):
         load_report(bad)
+
+
+def every_node(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [path] if path else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += every_node(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += every_node(item, (*path, index))
+    return found
+
+
+WRONG_TYPES = ([], {}, None, -1, 1.5, "x")
+
+
+def test_any_field_of_any_wrong_type_is_a_report_error_never_a_crash(tmp_path: Path) -> None:
+    # "reference_kind": [] used to raise TypeError (unhashable), killing the publish job and merge.
+    report = json.loads(json.dumps(valid(tmp_path)))
+    accepted = 0
+    for path in every_node(report):
+        for wrong in WRONG_TYPES:
+            changed = json.loads(json.dumps(report))
+            target = changed
+            for part in path[:-1]:
+                target = target[part]
+            target[path[-1]] = wrong
+            try:
+                result = from_dict(changed)
+            except ReportError as exc:
+                assert "$" in str(exc) and "\n" not in str(exc)  # says where, on one line
+                continue
+            accepted += 1
+            markdown.render(result)
+    assert accepted > 0
+
+
+@pytest.mark.parametrize("value", [[], {}, 1, None])
+def test_reference_kind_of_the_wrong_type_says_where(tmp_path: Path, value: object) -> None:
+    report = valid(tmp_path)
+    report["findings"][0]["reference_kind"] = value
+    with pytest.raises(ReportError, match=r"\$\.findings\[0\]\.reference_kind"):
+        from_dict(report)

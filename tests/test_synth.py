@@ -17,14 +17,14 @@ from tests.synth_cache import APPS_DIR
 PYTHON_APP = f"{sys.executable} app.py"
 
 # A stand-in for the cdk CLI: records its argv and environment, writes a manifest
-# into --output unless FAKE_CDK_NO_MANIFEST is set.
+# into --output unless CDK_FAKE_NO_MANIFEST is set.
 FAKE_CDK = f"""#!{sys.executable}
 import json, os, sys
 args = sys.argv[1:]
 out = args[args.index("--output") + 1]
-with open(os.path.join(os.environ["FAKE_CDK_RECORD"]), "w") as f:
+with open(os.path.join(os.environ["CDK_FAKE_RECORD"]), "w") as f:
     json.dump({{"argv": args, "cwd": os.getcwd(), "env": dict(os.environ)}}, f)
-if not os.environ.get("FAKE_CDK_NO_MANIFEST"):
+if not os.environ.get("CDK_FAKE_NO_MANIFEST"):
     with open(os.path.join(out, "manifest.json"), "w") as f:
         f.write("{{}}")
 print("fake synth done")
@@ -46,7 +46,7 @@ def fake_cdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path
     cli.write_text(FAKE_CDK)
     cli.chmod(cli.stat().st_mode | stat.S_IXUSR)
     record = tmp_path / "record.json"
-    monkeypatch.setenv("FAKE_CDK_RECORD", str(record))
+    monkeypatch.setenv("CDK_FAKE_RECORD", str(record))
     return str(cli), record
 
 
@@ -153,7 +153,7 @@ def test_success_without_manifest_is_an_error(
     tmp_path: Path, fake_cdk: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cli, _ = fake_cdk
-    monkeypatch.setenv("FAKE_CDK_NO_MANIFEST", "1")
+    monkeypatch.setenv("CDK_FAKE_NO_MANIFEST", "1")
     app = write_app(tmp_path / "app", "")
     with pytest.raises(SynthError, match="wrote no manifest.json") as caught:
         synthesize(app, tmp_path / "out", app_command="python3 app.py", cdk_cli=cli)
@@ -206,3 +206,30 @@ def test_default_cli_is_the_pinned_one() -> None:
     if not pinned.exists():
         pytest.skip("npm ci has not been run")
     assert find_cdk_cli() == str(pinned)
+
+
+SECRET_VARIABLES = {
+    "GITHUB_TOKEN": "ghs_" + "t" * 36, "INPUT_GITHUB-TOKEN": "ghs_" + "i" * 36,
+    "ACTIONS_RUNTIME_TOKEN": "runtime-token-value", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request-token",
+    "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.example/oidc", "ACTIONS_CACHE_URL": "https://cache.example",
+    "NPM_CONFIG_TOKEN": "npm-token-value", "MY_SERVICE_PASSWORD": "hunter2hunter2",
+}
+AWS_VARIABLES = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG",
+                 "AWS_SESSION_TOKEN": "session-token-value"}
+
+
+@pytest.mark.parametrize("aws", [False, True])
+def test_the_app_gets_an_allow_listed_environment(
+    tmp_path: Path, fake_cdk: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, aws: bool
+) -> None:
+    for name, value in {**SECRET_VARIABLES, **AWS_VARIABLES, "CDK_DEFAULT_REGION": "eu-west-1",
+                        "LANG": "C.UTF-8"}.items():
+        monkeypatch.setenv(name, value)
+    cli, record = fake_cdk
+    app = write_app(tmp_path / "app", "", cdk_json={"app": "python3 app.py"})
+    synthesize(app, tmp_path / "out", cdk_cli=cli, aws=aws)
+    seen = json.loads(record.read_text())["env"]
+    assert not set(SECRET_VARIABLES) & set(seen)
+    assert not [v for v in seen.values() if v in SECRET_VARIABLES.values()]
+    assert (set(AWS_VARIABLES) <= set(seen)) is aws and (not set(AWS_VARIABLES) & set(seen)) is not aws
+    assert seen["CDK_DEFAULT_REGION"] == "eu-west-1" and seen["LANG"] == "C.UTF-8" and "PATH" in seen

@@ -9,26 +9,37 @@ nothing. Posting (one sticky comment per app, one check run) comes last.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from bot import environ_guard
 from bot.action_config import ConfigError, Event, Inputs, load_payload, read_event, read_inputs
 from bot.aws import LiveOptions
-from bot.checkout import CheckoutError, add_base_worktree, remove_worktree
+from bot.checkout import CheckoutError, add_base_worktree, remove_worktree, resolve
 from bot.github import Annotation, GitHubClient, GitHubError, RetryPolicy
 from bot.live import problems as live_problems
 from bot.model import AnalysisResult, Severity
 from bot.orchestrate import AppOutcome, Side, SynthOptions, run_app, write_reports
 from bot.render import status as status_bodies
 from bot.report_loader import ReportError, load_report
+from bot.runner_output import add_mask_lines, command, inert
+from bot.secrets import mask_text
 
 PR_FILE = "pull-request.json"
+# Dropped from our environment once the client holds the token, and masked in everything we print.
+TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN",
+                   "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+_SECRET_VARIABLE = re.compile(r"(?i)token|secret|password|private[_-]?key|^AWS_SECRET_ACCESS_KEY$|^AWS_SESSION_TOKEN$")
+PR_SET_DUMPABLE = 4  # linux/prctl.h
 REPORT_FOLDER = ".cdk-export-guard"
 SUMMARY_LIMIT = 1_000_000  # GitHub's job summary limit is 1 MiB per step
 
@@ -47,40 +58,94 @@ class Published:
     problems: tuple[str, ...]
 
 
+ANALYSIS_THREAD = "cdk-export-guard-analysis"
+
+
 def main(args: argparse.Namespace) -> int:
-    return run(os.environ)
+    if environ_guard.needs_reexec(os.environ):
+        environ_guard.reexec_without_secrets(["action"])  # returns only where it cannot
+    handed = environ_guard.take_handed_over()
+    # AWS credentials back into os.environ for boto3 (live mode): set now, they are not in
+    # /proc/<pid>/environ, and children only see them with synth-aws-credentials.
+    for name, value in handed.items():
+        if name.startswith("AWS_"):
+            os.environ[name] = value
+    code = run({**os.environ, **handed})
+    if any(t.name == ANALYSIS_THREAD and t.is_alive() for t in threading.enumerate()):
+        # An analysis over its time limit may be stuck in a read that nothing can interrupt;
+        # everything is reported and flushed, so leave without waiting for it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+@dataclass(frozen=True)
+class Say:
+    """The Action's log lines: masked, and only our own workflow commands are commands."""
+
+    secrets: tuple[str, ...] = ()
+
+    def log(self, text: str) -> None:
+        print(inert(text, self.secrets), file=sys.stderr)
+
+    def warning(self, text: str) -> None:
+        print(command("warning", f"cdk-export-guard: {text}", self.secrets), file=sys.stderr)
+
+    def error(self, text: str) -> None:
+        print(command("error", f"cdk-export-guard: {text}", self.secrets), file=sys.stderr)
+
+    def mask(self, text: str) -> str:
+        return mask_text(text, self.secrets)
+
+
+def known_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Values of the environment that are secret by name (the GitHub token, AWS keys, runner tokens)."""
+    return tuple(value for name, value in env.items()
+                 if value and (name in TOKEN_VARIABLES or _SECRET_VARIABLE.search(name)))
 
 
 def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
     """The whole Action; ``policy`` tunes GitHub retries and pacing (tests use no pacing)."""
+    say = Say(known_secrets(env))
+    for line in add_mask_lines(say.secrets):  # the runner then hides them in every log line, ours or not
+        print(line, flush=True)
     try:
         inputs = read_inputs(env)
         event = read_event(env, load_payload(env), inputs)
     except ConfigError as exc:
-        print(f"::error::cdk-export-guard: {exc}", file=sys.stderr)
+        say.error(str(exc))
         return 2
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
     # A Docker action shares only the workspace with the job's other steps: reports go there.
     report_dir = workspace / REPORT_FOLDER
-    client = _client(env, inputs, policy)
+    client = _client(env, inputs, policy, say)
+    _forget_tokens(env)
     if inputs.report_dir:
         outcomes, pr_number, head_sha = _read_published(workspace / inputs.report_dir, event, client)
     else:
-        if client is not None and event.pr_number and event.name == "workflow_dispatch":
-            event = _dispatch_shas(client, event)
-        outcomes = _analyze(env, inputs, event, workspace)
+        refusal = None
+        if event.pr_number and event.name == "workflow_dispatch":
+            event = _dispatch_shas(client, event, say) if client is not None else event
+            refusal = _dispatch_refusal(workspace, event)
+        if refusal is not None:
+            outcomes = [AppOutcome(d, None, refusal) for d in inputs.app_directories]
+        else:
+            outcomes = _analyze_within(inputs, lambda: _analyze(env, inputs, event, workspace, say))
         pr_number, head_sha = event.pr_number, event.head_sha
         _write_pr_file(report_dir, pr_number, head_sha)
+    outcomes = [_masked(o, say) for o in outcomes]
     conclusion = _conclusion(outcomes, inputs.fail_on)
     paths = {o.app_directory: write_reports(o, report_dir) for o in outcomes}
-    bodies = {o.app_directory: o.markdown(workspace / inputs.template_dir if inputs.template_dir else None)
+    bodies = {o.app_directory: mask_text(o.markdown(workspace / inputs.template_dir if inputs.template_dir
+                                                    else None), say.secrets)
               for o in outcomes}
     _append_summary(env, list(bodies.values()))
     published = Published((), ())
     if inputs.publish and client is not None:
-        published = _publish(client, inputs, outcomes, bodies, pr_number, head_sha, conclusion)
+        published = _publish(client, inputs, outcomes, bodies, pr_number, head_sha, conclusion, event.name)
     for problem in published.problems:
-        print(f"::warning::cdk-export-guard: {problem}", file=sys.stderr)
+        say.warning(problem)
     first = paths.get(outcomes[0].app_directory, {}) if outcomes else {}
     _set_outputs(env, {
         "blockers": str(sum(o.result.count(Severity.BLOCKER) for o in outcomes if o.result)),
@@ -92,17 +157,81 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
         "conclusion": conclusion,
     })
     for outcome in outcomes:
-        print(_one_line(outcome), file=sys.stderr)
+        say.log(_one_line(outcome))
         if inputs.live and outcome.result is not None:
             for line in live_problems(outcome.result):
-                print(f"::warning::cdk-export-guard: {line}", file=sys.stderr)
+                say.warning(line)
     return 1 if conclusion == "failure" else 0
+
+
+def _masked(outcome: AppOutcome, say: Say) -> AppOutcome:
+    """The outcome with every text that came from a child process or an error masked."""
+    return replace(
+        outcome,
+        failure=say.mask(outcome.failure) if outcome.failure is not None else None,
+        log_tail=say.mask(outcome.log_tail),
+        cdk_diffs=tuple((stack, say.mask(text)) for stack, text in outcome.cdk_diffs),
+    )
+
+
+def _forget_tokens(env: Mapping[str, str]) -> None:
+    """Once the client holds the token, our own environment no longer does.
+
+    Children get an allow-listed environment anyway (bot.synth.child_environment); this
+    also keeps the token out of anything that reads ``os.environ`` later. The process is
+    made non-dumpable so that a child running as the same user cannot read our initial
+    environment from ``/proc/<pid>/environ`` (Docker grants no CAP_SYS_PTRACE by default).
+    """
+    for name in TOKEN_VARIABLES:
+        os.environ.pop(name, None)
+    _no_dump()
+
+
+def _no_dump() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 # --- analyze ----------------------------------------------------------------------
 
 
-def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, workspace: Path) -> list[AppOutcome]:
+def _analyze_within(inputs: Inputs, analyze: Callable[[], list[AppOutcome]]) -> list[AppOutcome]:
+    """``analyze()`` within the analysis time limit; a crash or a timeout is an outcome that says so.
+
+    Whatever happens, every app gets an outcome, so the comment and the check say the
+    analysis could not run: never silence, never "no risk".
+    """
+    done: list[list[AppOutcome]] = []
+    crashed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            done.append(analyze())
+        except BaseException as exc:  # noqa: BLE001 - reported below, never lost
+            crashed.append(exc)
+
+    thread = threading.Thread(target=work, name=ANALYSIS_THREAD, daemon=True)
+    thread.start()
+    thread.join(inputs.analysis_timeout_seconds)
+    if done:
+        return done[0]
+    if crashed:
+        reason = f"the analysis crashed ({_describe(crashed[0])})"
+    else:
+        reason = (f"the analysis did not finish within {inputs.analysis_timeout_seconds:g} s "
+                  "(input analysis-timeout)")
+    return [AppOutcome(d, None, reason) for d in inputs.app_directories]
+
+
+def _describe(exc: BaseException) -> str:
+    return mask_text(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
+
+
+def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, workspace: Path, say: Say) -> list[AppOutcome]:
     work = Path(tempfile.mkdtemp(prefix="cdk-export-guard-", dir=env.get("RUNNER_TEMP") or None))
     options = SynthOptions(
         cdk_diff=inputs.cdk_diff,
@@ -115,6 +244,7 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, workspace: Pa
         install_command=inputs.install_command,
         timeout_seconds=inputs.synth_timeout_seconds,
         parallel=inputs.parallel_synth,
+        aws_credentials=inputs.synth_aws_credentials,
     )
     worktree: Path | None = None
     base_commit: str | None = None
@@ -134,24 +264,44 @@ def _analyze(env: Mapping[str, str], inputs: Inputs, event: Event, workspace: Pa
                 Side(app_dir=(worktree or workspace) / directory, commit=base_commit)
             head = Side(assembly=workspace / inputs.head_assembly) if inputs.head_assembly else \
                 Side(app_dir=workspace / directory)
-            outcomes.append(run_app(directory, base, head, work, options,
-                                    log=lambda line: print(line, file=sys.stderr), repo=workspace))
+            try:
+                outcomes.append(run_app(directory, base, head, work, options,
+                                        log=say.log, repo=workspace))
+            except Exception as exc:  # noqa: BLE001 - one app's crash must not silence the others
+                outcomes.append(AppOutcome(directory, None, f"the analysis crashed ({_describe(exc)})"))
         return outcomes
     finally:
         if worktree is not None:
             remove_worktree(workspace, worktree)
 
 
-def _dispatch_shas(client: GitHubClient, event: Event) -> Event:
-    """A manual run on a pull request: its base unless overridden, and its real head SHA."""
+def _dispatch_refusal(workspace: Path, event: Event) -> str | None:
+    """Why a manual run must not judge the pull request: the workspace is not its head.
+
+    The verdict goes on the PR's head commit, so that is the commit to analyze: the
+    workflow must check it out (``ref: refs/pull/<n>/head``, or ``head-ref``).
+    """
+    checked_out = resolve(workspace, "HEAD")
+    head = event.head_sha or "?"
+    if checked_out is None:
+        return (f"cannot tell which commit {workspace} holds (not a git checkout), so pull request "
+                f"#{event.pr_number} (head {head[:12]}) was not analyzed; check out its head")
+    if checked_out.lower() != head.lower():
+        return (f"the workspace has commit {checked_out[:12]} checked out, but pull request #{event.pr_number}'s "
+                f"head is {head[:12]}: that commit was not analyzed. Check out the pull request's head "
+                f"(actions/checkout with ref: refs/pull/{event.pr_number}/head) or leave pr-number empty")
+    return None
+
+
+def _dispatch_shas(client: GitHubClient, event: Event, say: Say) -> Event:
+    """A manual run on a pull request: its base unless overridden, and its head SHA (the verdict goes there)."""
     assert event.pr_number is not None
     try:
         base_sha, head_sha = client.pull_request_shas(event.pr_number)
     except GitHubError as exc:
-        print(f"::warning::cdk-export-guard: {exc}", file=sys.stderr)
+        say.warning(str(exc))
         return event
-    return Event(event.name, event.repository, event.pr_number, event.base_ref or base_sha,
-                 head_sha if not event.head_ref else event.head_sha, event.head_ref)
+    return Event(event.name, event.repository, event.pr_number, event.base_ref or base_sha, head_sha, event.head_ref)
 
 
 def _write_pr_file(report_dir: Path, pr_number: int | None, head_sha: str | None) -> None:
@@ -201,20 +351,27 @@ def _trusted_pr(directory: Path, event: Event, client: GitHubClient | None) -> t
 # --- publish -----------------------------------------------------------------------
 
 
-def _client(env: Mapping[str, str], inputs: Inputs, policy: RetryPolicy | None) -> GitHubClient | None:
+def _client(env: Mapping[str, str], inputs: Inputs, policy: RetryPolicy | None, say: Say) -> GitHubClient | None:
     if not inputs.github_token:
         return None
     try:
         # GitHub Enterprise Server runners set GITHUB_API_URL to https://HOST/api/v3.
-        return GitHubClient(inputs.github_token, env.get("GITHUB_REPOSITORY", ""),
-                            env.get("GITHUB_API_URL") or "https://api.github.com", policy=policy)
+        client = GitHubClient(inputs.github_token, env.get("GITHUB_REPOSITORY", ""),
+                              env.get("GITHUB_API_URL") or "https://api.github.com", policy=policy)
     except GitHubError as exc:
-        print(f"::warning::cdk-export-guard: {exc}", file=sys.stderr)
+        say.warning(str(exc))
         return None
+    # Only the token's own comments are the bot's: the configured login, else the token's
+    # (GET /user answers for personal tokens; installation tokens are github-actions[bot]
+    # until the first comment the client writes names the real login).
+    author = inputs.comment_author or (client.token_login() if inputs.publish else None)
+    if author:
+        client.comment_author = author
+    return client
 
 
 def _publish(client: GitHubClient, inputs: Inputs, outcomes: Sequence[AppOutcome], bodies: Mapping[str, str],
-             pr_number: int | None, head_sha: str | None, conclusion: str) -> Published:
+             pr_number: int | None, head_sha: str | None, conclusion: str, event_name: str) -> Published:
     urls: list[str] = []
     problems: list[str] = []
     if pr_number is not None and head_sha and inputs.comment != "off":
@@ -222,11 +379,12 @@ def _publish(client: GitHubClient, inputs: Inputs, outcomes: Sequence[AppOutcome
             try:
                 url = _comment(client, inputs, outcome, bodies[outcome.app_directory], pr_number, head_sha)
             except GitHubError as exc:
-                problems.append(f"the comment for {outcome.app_directory} was not posted: {exc} {exc.hint}".strip())
+                problems.append(f"the comment for {outcome.app_directory} was not posted: {exc}")
                 continue
             if url:
                 urls.append(url)
-    if head_sha:
+    # A manual run without a pull request analyzed whatever refs it was given: job summary only.
+    if head_sha and not (event_name == "workflow_dispatch" and pr_number is None):
         try:
             result = client.publish_check(
                 head_sha, name=inputs.check_name, conclusion=conclusion,  # type: ignore[arg-type]
@@ -236,7 +394,7 @@ def _publish(client: GitHubClient, inputs: Inputs, outcomes: Sequence[AppOutcome
             if result.fallback_reason:
                 problems.append(f"a commit status was set instead of a check run: {result.fallback_reason}")
         except GitHubError as exc:
-            problems.append(f"the check was not set: {exc} {exc.hint}".strip())
+            problems.append(f"the check was not set: {exc}")
     return Published(tuple(urls), tuple(problems))
 
 

@@ -11,7 +11,7 @@ one of these filters instead:
     GitHub decodes back to the same characters but never reads as syntax;
     ``@`` gets a zero-width joiner so ``@user`` cannot mention (GitHub matches
     mentions on the decoded text, so an entity alone would not be enough), and
-    so do ``#`` (issue references), ``://`` and ``www.`` (no URL becomes a link).
+    so do ``#`` and ``GH-`` (issue references), ``://`` and ``www.`` (no URL becomes a link).
 ``code_span(text, table=False)``
     A complete inline code span whose backtick delimiter is longer than any
     backtick run inside it. ``table=True`` also escapes ``|`` (GFM splits table
@@ -60,6 +60,7 @@ _LINE_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]")
 # C0 controls except tab, DEL, and bidirectional overrides (Trojan Source).
 _INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _AUTOLINK = re.compile(r"(?i)(?<=:)/(?=/)|(?<![\w.])www\.")  # "https://", "www." start a link
+_GH_REFERENCE = re.compile(r"(?i)(?<![\w])(gh)(?=-\d)")  # "GH-12" links issue 12, as "#12" does
 _BACKTICKS = re.compile(r"`+")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 _MERMAID_UNSAFE = re.compile(r"[^\w .:/,+=@()-]+")
@@ -82,6 +83,7 @@ def markdown(text: object, *, line_start: bool = True) -> str:
     value = _one_line(text)
     out = "".join(_ENTITIES.get(ch, ch) for ch in value)
     out = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + ZWJ + m.group(0)[-1], out)
+    out = _GH_REFERENCE.sub(lambda m: m.group(1) + ZWJ, out)
     if not line_start or not value:
         return out
     if value[0] in _LEADING:

@@ -1,0 +1,25 @@
+"""Workflow commands: ours are escaped, everything else is inert."""
+
+from __future__ import annotations
+
+from bot.runner_output import add_mask_lines, command, inert
+
+
+def test_echoed_text_cannot_start_a_command() -> None:
+    text = "ok\n::error::x\n  ::set-output name=a::b\r##[warning]y\n::stop-commands::tok"
+    lines = inert(text).splitlines()
+    assert lines[0] == "ok"
+    assert not [line for line in lines if line.lstrip().startswith(("::", "##["))]
+    assert "error::x" in lines[1] and "set-output" in lines[2]
+
+
+def test_our_commands_keep_their_message_on_one_line() -> None:
+    line = command("warning", "a\nb\r::error::c 100%")
+    assert line == "::warning::a%0Ab%0D::error::c 100%25"
+    assert "\n" not in line
+
+
+def test_known_secrets_are_masked_and_announced() -> None:
+    assert "hunter2hunter2" not in inert("pw hunter2hunter2", ["hunter2hunter2"])
+    assert add_mask_lines(["ghs_abcdefgh", "short", "two\nlines-here"]) == [
+        "::add-mask::ghs_abcdefgh", "::add-mask::lines-here"]
