@@ -155,7 +155,8 @@ def _run_analysis(
 
 
 def slug(app_directory: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", app_directory.strip("/")).strip("-") or "root"
+    """A visible file name part: never starting with a dot (upload-artifact skips hidden files)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", app_directory.strip("/")).strip("-").lstrip(".") or "root"
 
 
 def run_app(app_directory: str, base: Side, head: Side, work_dir: Path, options: SynthOptions,

@@ -40,7 +40,7 @@ TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RU
                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 _SECRET_VARIABLE = re.compile(r"(?i)token|secret|password|private[_-]?key|^AWS_SECRET_ACCESS_KEY$|^AWS_SESSION_TOKEN$")
 PR_SET_DUMPABLE = 4  # linux/prctl.h
-REPORT_FOLDER = ".cdk-export-guard"
+REPORT_FOLDER = "cdk-export-guard-report"  # visible: actions/upload-artifact v4.4+ skips hidden folders
 SUMMARY_LIMIT = 1_000_000  # GitHub's job summary limit is 1 MiB per step
 
 
