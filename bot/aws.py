@@ -492,7 +492,8 @@ def _change_set(
     head_parameters = _section(head, "Parameters")
     parameters = [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(head_parameters) if k in existing]
     created = True  # until the service says otherwise: a timeout may hide a created change set
-    identifier = name
+    uncertain = False  # the create's outcome is unknown (a lost reply): look for leftovers afterwards
+    identifier = name  # the name is unique to this run: delete by name when the reply (and its Id) is lost
     try:
         with _translate(environment, "CreateChangeSet", client, subject=stack):
             try:
@@ -505,8 +506,17 @@ def _change_set(
                     Capabilities=list(CAPABILITIES),
                     Description="cdk-export-guard: read-only preview of the head template; never executed",
                 )
-            except ClientError:
-                created = False
+            except ClientError as exc:
+                if _error_code(exc) in ("AlreadyExistsException", "AlreadyExists"):
+                    # botocore retried a create whose reply was lost: the first one exists, with our name.
+                    response, uncertain = {}, True
+                else:
+                    # A 5xx or throttled create may still have happened; a 4xx refusal did not.
+                    uncertain = _status(exc) >= 500 or _error_code(exc) in _THROTTLED
+                    created = uncertain
+                    raise
+            except BotoCoreError:
+                uncertain = True  # a timeout: it may exist
                 raise
         identifier = str(response.get("Id") or name)
         first = _wait(client, environment, stack, identifier, timeout=timeout, poll=poll, sleep=sleep, clock=clock)
@@ -517,7 +527,36 @@ def _change_set(
     finally:
         if created:
             _delete_change_set(client, environment, stack, identifier, problems, poll=poll, sleep=sleep)
+        if uncertain:
+            _report_leftovers(client, environment, stack, name, problems)
     return _verdicts(changes, head, deployed)
+
+
+def _status(exc: ClientError) -> int:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else 0
+
+
+def _report_leftovers(client: Client, environment: Environment, stack: str, ours: str, problems: list[str]) -> None:
+    """After an uncertain create: name every change set of ours still on the stack (never executed, safe to delete)."""
+    try:
+        summaries = [s for page in client.get_paginator("list_change_sets").paginate(StackName=stack)
+                     for s in page.get("Summaries", [])]
+    except (ClientError, BotoCoreError) as exc:
+        problems.append(f"{environment}: could not list the change sets of {stack} to find leftovers ({exc})")
+        return
+    for summary in summaries:
+        name = str(summary.get("ChangeSetName", ""))
+        if name.startswith(CHANGE_SET_PREFIX) and name != ours:
+            problems.append(
+                f"{environment}: change set {name} of {stack} was left by an earlier run; delete it with "
+                f"`aws cloudformation delete-change-set --stack-name {stack} --change-set-name {name}`"
+            )
+        elif name == ours:
+            problems.append(
+                f"{environment}: change set {name} of {stack} is still there; delete it with "
+                f"`aws cloudformation delete-change-set --stack-name {stack} --change-set-name {name}`"
+            )
 
 
 def _wait(
