@@ -52,6 +52,7 @@ TEMPLATE_BODY_LIMIT = 51_200  # bytes: CloudFormation's TemplateBody limit (larg
 CHANGE_SET_TIMEOUT = 300.0
 CHANGE_SET_POLL = 2.0
 CHANGE_SET_PREFIX = "cdk-export-guard-"
+LIVE_BUDGET = 300.0  # seconds for everything live mode reads; stuck endpoints must not hold the run for long
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND")
 
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
@@ -97,6 +98,28 @@ class LiveFacts:
     account: str | None = None  # the credentials' account
 
 
+@dataclass
+class Deadline:
+    """The live check's overall time budget: checked before every AWS call that can wait."""
+
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    def left(self) -> float:
+        return self.seconds - (self.clock() - self.started)
+
+    def passed(self) -> bool:
+        return self.left() <= 0
+
+    def line(self, environment: Environment) -> str:
+        return (f"{environment}: the live check stopped at its {self.seconds:g}-second budget; "
+                "what was not read yet is unknown")
+
+
 @dataclass(frozen=True)
 class LiveOptions:
     """How the command line asked for live mode."""
@@ -105,6 +128,7 @@ class LiveOptions:
     change_sets: bool = False
     endpoint_url: str | None = None  # a local emulator (moto, LocalStack); None: AWS
     factory: ClientFactory | None = None  # tests inject clients here
+    budget_seconds: float = LIVE_BUDGET
 
 
 # --- clients --------------------------------------------------------------------------------
@@ -290,7 +314,8 @@ def parse_template(body: Any) -> dict[str, Any]:
 # --- reading one environment ----------------------------------------------------------------------
 
 
-def read_environment(factory: ClientFactory, environment: Environment, stacks: Iterable[str]) -> LiveFacts:
+def read_environment(factory: ClientFactory, environment: Environment, stacks: Iterable[str],
+                     deadline: Deadline | None = None) -> LiveFacts:
     """Exports and the deployed templates of ``stacks``, after checking the credentials' account."""
     if environment.region == UNKNOWN_REGION:
         return LiveFacts(environment, problems=(_agnostic_line(environment, stacks),))
@@ -320,6 +345,9 @@ def read_environment(factory: ClientFactory, environment: Environment, stacks: I
             return LiveFacts(environment, problems=tuple(problems), account=account)
     templates: dict[str, Mapping[str, Any] | None] = {}
     for stack in sorted(set(stacks)):
+        if deadline is not None and deadline.passed():
+            problems.append(deadline.line(environment))
+            break
         try:
             templates[stack] = _deployed_template(client, environment, stack)
         except AwsError as exc:
@@ -374,8 +402,12 @@ def _deployed_template(client: Client, environment: Environment, stack: str) -> 
         raise AwsError(f"{environment}: the deployed template of {stack} cannot be read: {exc}") from None
 
 
-def read_importers(factory: ClientFactory, facts: LiveFacts, export_names: Iterable[str]) -> LiveFacts:
-    """Add who imports each export (``ListImports``); an export not deployed has no importer."""
+def read_importers(factory: ClientFactory, facts: LiveFacts, export_names: Iterable[str],
+                   deadline: Deadline | None = None) -> LiveFacts:
+    """Add who imports each export (``ListImports``); an export not deployed has no importer.
+
+    Past the ``deadline`` the rest stay unread (unknown, which the report says).
+    """
     if facts.exports is None:
         return facts
     environment = facts.environment
@@ -386,6 +418,9 @@ def read_importers(factory: ClientFactory, facts: LiveFacts, export_names: Itera
         if name not in facts.exports:
             importers[name] = ()
             continue
+        if deadline is not None and deadline.passed():
+            problems.append(deadline.line(environment))
+            break
         try:
             importers[name] = _list_imports(client, environment, name)
         except AwsError as exc:
@@ -422,6 +457,7 @@ def read_replacements(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     token: Callable[[], str] = lambda: secrets.token_hex(4),
+    deadline: Deadline | None = None,
 ) -> LiveFacts:
     """Add ``Replacement`` verdicts from one change set per stack (head template ``bodies``).
 
@@ -436,6 +472,11 @@ def read_replacements(
     computed = list(facts.change_sets)
     problems = list(facts.problems)
     for stack, body in sorted(bodies.items()):
+        if deadline is not None and deadline.passed():
+            problems.append(deadline.line(environment))
+            break
+        if deadline is not None:
+            timeout = max(min(timeout, deadline.left()), poll)
         deployed = facts.templates.get(stack)
         if deployed is None:
             problems.append(f"{environment}: no change set for {stack}: it is not deployed (or was not read)")
@@ -661,6 +702,8 @@ def gather(
     change_sets: bool = False,
     read_text: Callable[[Path], str] = lambda path: path.read_text(encoding="utf-8"),
     change_set_timeout: float = CHANGE_SET_TIMEOUT,
+    budget_seconds: float = LIVE_BUDGET,
+    clock: Callable[[], float] = time.monotonic,
 ) -> dict[Environment, LiveFacts]:
     """Read what every environment of the app has deployed; never raises for AWS failures.
 
@@ -669,13 +712,17 @@ def gather(
     """
     from bot import live  # the pure half decides what to read next
 
+    deadline = Deadline(budget_seconds, clock)
     facts: dict[Environment, LiveFacts] = {}
     for environment, request in live.requests(context).items():
         if environment.region == UNKNOWN_REGION:
             facts[environment] = LiveFacts(environment, problems=(_agnostic_line(environment, request.stacks),))
             continue
+        if deadline.passed():
+            facts[environment] = LiveFacts(environment, problems=(deadline.line(environment),))
+            continue
         facts[environment] = _safely(
-            environment, partial(read_environment, factory, environment, request.producers)
+            environment, partial(read_environment, factory, environment, request.producers, deadline)
         )
     rebased, _ = live.rebase(context, facts)
     changes = live.changed_exports(rebased)
@@ -686,7 +733,7 @@ def gather(
     for environment, export_names in names.items():
         current = facts[environment]
         facts[environment] = _safely(
-            environment, partial(read_importers, factory, current, export_names), fallback=current
+            environment, partial(read_importers, factory, current, export_names, deadline), fallback=current
         )
     if not change_sets:
         return facts
@@ -711,7 +758,7 @@ def gather(
         current = facts[environment]
         facts[environment] = _safely(
             environment,
-            partial(read_replacements, factory, current, stack_bodies, timeout=change_set_timeout),
+            partial(read_replacements, factory, current, stack_bodies, timeout=change_set_timeout, deadline=deadline),
             fallback=current,
         )
     return facts

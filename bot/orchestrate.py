@@ -128,7 +128,7 @@ def _run_analysis(
         from bot.live import apply_live, context_for
 
         factory = live.factory or aws.client_factory(live.profile, endpoint_url=live.endpoint_url)
-        facts = aws.gather(context, factory, change_sets=live.change_sets)
+        facts = aws.gather(context, factory, change_sets=live.change_sets, budget_seconds=live.budget_seconds)
         result = apply_live(result, context, facts)
         context = context_for(result, context)
     code = code_locations(result, source) if source else {}

@@ -482,3 +482,17 @@ def test_a_plan_is_not_verified_while_an_outside_importer_blocks_it(moto: str, t
     assert in_app.remediation is not None
     assert not in_app.remediation.checked and not in_app.remediation.verified
     assert "OtherTeamStack" in in_app.remediation.verification.reason
+
+
+def test_the_live_check_stops_at_its_budget_and_says_what_is_unknown(moto: str, tmp_path: Path) -> None:
+    base, head = shared_layer_app("k1.zip"), shared_layer_app("k2.zip")
+    deploy(moto, "Producer", base.stacks["Producer"].template)
+    context = assemblies(tmp_path, base, head)
+    ticks = iter([0.0, 1.0, 2.0, 500.0, 501.0, 502.0, 503.0])  # a stuck endpoint: 500 s pass in one call
+    client, stub = imports_stub({})  # ListImports is never reached
+    facts = aws.gather(context, factory(moto, client), budget_seconds=300, clock=lambda: next(ticks, 1e9))
+    stub.assert_no_pending_responses()
+    assert f"{ENV}: the live check stopped at its 300-second budget; what was not read yet is unknown" in \
+        facts[ENV].problems
+    result = live.apply_live(analyze(context.base, context.head, context), context, facts)
+    assert only(result, live.UNKNOWN_RULE).export == SHARED  # unknown, not clean
