@@ -39,6 +39,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 )
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
+from bot import cancel
 from bot.analysis import Context
 from bot.model import UNKNOWN_ACCOUNT, UNKNOWN_REGION, Environment
 
@@ -472,6 +473,7 @@ def read_replacements(
     computed = list(facts.change_sets)
     problems = list(facts.problems)
     for stack, body in sorted(bodies.items()):
+        cancel.check()
         if deadline is not None and deadline.passed():
             problems.append(deadline.line(environment))
             break
@@ -614,6 +616,7 @@ def _wait(
     """The first page of the finished change set, or None when it has no changes."""
     deadline = clock() + timeout
     while True:
+        cancel.check()  # SIGTERM while waiting: the caller's finally deletes the change set
         with _translate(environment, "DescribeChangeSet", client, subject=stack):
             page = client.describe_change_set(ChangeSetName=identifier, StackName=stack)
         status = page.get("Status")

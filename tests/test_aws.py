@@ -571,3 +571,51 @@ def test_a_lost_create_reply_that_then_fails_still_deletes_by_name() -> None:
         facts = run_change_set(client)
         stub.assert_no_pending_responses()
     assert facts.problems == (f"{ENV}: CreateChangeSet (Producer): InternalFailure: reply lost",)
+
+
+def test_sigterm_while_waiting_deletes_the_change_set() -> None:
+    import os
+    import signal
+
+    from bot import cancel
+
+    client, stub = stubbed()
+    stub_create(stub)
+    stub.add_response("describe_change_set", describe("CREATE_PENDING"),
+                      {"ChangeSetName": CS_ARN, "StackName": "Producer"})
+    stub_delete(stub)
+    try:
+        with stub, cancel.terminate_as_interrupt(), pytest.raises(KeyboardInterrupt):
+            run_change_set(client, sleep=lambda s: os.kill(os.getpid(), signal.SIGTERM))
+        stub.assert_no_pending_responses()  # the delete ran
+    finally:
+        cancel.CANCELLED.clear()
+
+
+def test_a_cancelled_run_stops_waiting_in_another_thread_and_deletes() -> None:
+    import threading
+
+    from bot import cancel
+
+    client, stub = stubbed()
+    stub_create(stub)
+    stub.add_response("describe_change_set", describe("CREATE_PENDING"),
+                      {"ChangeSetName": CS_ARN, "StackName": "Producer"})
+    stub_delete(stub)
+    raised: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            run_change_set(client, sleep=lambda s: cancel.CANCELLED.set())  # the main thread got SIGTERM
+        except BaseException as exc:  # noqa: BLE001
+            raised.append(exc)
+
+    try:
+        with stub:
+            thread = threading.Thread(target=worker)
+            thread.start()
+            thread.join(10)
+            stub.assert_no_pending_responses()
+        assert [type(e) for e in raised] == [KeyboardInterrupt]
+    finally:
+        cancel.CANCELLED.clear()

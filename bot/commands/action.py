@@ -23,7 +23,7 @@ from typing import Literal
 
 import jinja2
 
-from bot import environ_guard
+from bot import cancel, environ_guard
 from bot.action_config import ConfigError, Event, Inputs, load_payload, read_event, read_inputs
 from bot.aws import LiveOptions
 from bot.checkout import CheckoutError, add_base_worktree, remove_worktree, resolve
@@ -61,6 +61,7 @@ class Published:
 
 
 ANALYSIS_THREAD = "cdk-export-guard-analysis"
+CLEANUP_SECONDS = 20.0  # after a cancellation; the runner kills the job a few seconds after SIGTERM
 
 
 def main(args: argparse.Namespace) -> int:
@@ -244,7 +245,12 @@ def _analyze_within(inputs: Inputs, analyze: Callable[[], list[AppOutcome]]) -> 
 
     thread = threading.Thread(target=work, name=ANALYSIS_THREAD, daemon=True)
     thread.start()
-    thread.join(inputs.analysis_timeout_seconds)
+    try:
+        thread.join(inputs.analysis_timeout_seconds)
+    except KeyboardInterrupt:
+        cancel.CANCELLED.set()  # the analysis stops at its next check and cleans up (change sets)
+        thread.join(CLEANUP_SECONDS)
+        raise
     if done:
         return done[0]
     if crashed:
