@@ -39,6 +39,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 )
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
+from bot import cancel
 from bot.analysis import Context
 from bot.model import UNKNOWN_ACCOUNT, UNKNOWN_REGION, Environment
 
@@ -52,6 +53,7 @@ TEMPLATE_BODY_LIMIT = 51_200  # bytes: CloudFormation's TemplateBody limit (larg
 CHANGE_SET_TIMEOUT = 300.0
 CHANGE_SET_POLL = 2.0
 CHANGE_SET_PREFIX = "cdk-export-guard-"
+LIVE_BUDGET = 300.0  # seconds for everything live mode reads; stuck endpoints must not hold the run for long
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND")
 
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
@@ -97,6 +99,28 @@ class LiveFacts:
     account: str | None = None  # the credentials' account
 
 
+@dataclass
+class Deadline:
+    """The live check's overall time budget: checked before every AWS call that can wait."""
+
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    def left(self) -> float:
+        return self.seconds - (self.clock() - self.started)
+
+    def passed(self) -> bool:
+        return self.left() <= 0
+
+    def line(self, environment: Environment) -> str:
+        return (f"{environment}: the live check stopped at its {self.seconds:g}-second budget; "
+                "what was not read yet is unknown")
+
+
 @dataclass(frozen=True)
 class LiveOptions:
     """How the command line asked for live mode."""
@@ -105,6 +129,7 @@ class LiveOptions:
     change_sets: bool = False
     endpoint_url: str | None = None  # a local emulator (moto, LocalStack); None: AWS
     factory: ClientFactory | None = None  # tests inject clients here
+    budget_seconds: float = LIVE_BUDGET
 
 
 # --- clients --------------------------------------------------------------------------------
@@ -290,7 +315,8 @@ def parse_template(body: Any) -> dict[str, Any]:
 # --- reading one environment ----------------------------------------------------------------------
 
 
-def read_environment(factory: ClientFactory, environment: Environment, stacks: Iterable[str]) -> LiveFacts:
+def read_environment(factory: ClientFactory, environment: Environment, stacks: Iterable[str],
+                     deadline: Deadline | None = None) -> LiveFacts:
     """Exports and the deployed templates of ``stacks``, after checking the credentials' account."""
     if environment.region == UNKNOWN_REGION:
         return LiveFacts(environment, problems=(_agnostic_line(environment, stacks),))
@@ -320,6 +346,9 @@ def read_environment(factory: ClientFactory, environment: Environment, stacks: I
             return LiveFacts(environment, problems=tuple(problems), account=account)
     templates: dict[str, Mapping[str, Any] | None] = {}
     for stack in sorted(set(stacks)):
+        if deadline is not None and deadline.passed():
+            problems.append(deadline.line(environment))
+            break
         try:
             templates[stack] = _deployed_template(client, environment, stack)
         except AwsError as exc:
@@ -374,8 +403,12 @@ def _deployed_template(client: Client, environment: Environment, stack: str) -> 
         raise AwsError(f"{environment}: the deployed template of {stack} cannot be read: {exc}") from None
 
 
-def read_importers(factory: ClientFactory, facts: LiveFacts, export_names: Iterable[str]) -> LiveFacts:
-    """Add who imports each export (``ListImports``); an export not deployed has no importer."""
+def read_importers(factory: ClientFactory, facts: LiveFacts, export_names: Iterable[str],
+                   deadline: Deadline | None = None) -> LiveFacts:
+    """Add who imports each export (``ListImports``); an export not deployed has no importer.
+
+    Past the ``deadline`` the rest stay unread (unknown, which the report says).
+    """
     if facts.exports is None:
         return facts
     environment = facts.environment
@@ -386,6 +419,9 @@ def read_importers(factory: ClientFactory, facts: LiveFacts, export_names: Itera
         if name not in facts.exports:
             importers[name] = ()
             continue
+        if deadline is not None and deadline.passed():
+            problems.append(deadline.line(environment))
+            break
         try:
             importers[name] = _list_imports(client, environment, name)
         except AwsError as exc:
@@ -422,6 +458,7 @@ def read_replacements(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     token: Callable[[], str] = lambda: secrets.token_hex(4),
+    deadline: Deadline | None = None,
 ) -> LiveFacts:
     """Add ``Replacement`` verdicts from one change set per stack (head template ``bodies``).
 
@@ -436,6 +473,12 @@ def read_replacements(
     computed = list(facts.change_sets)
     problems = list(facts.problems)
     for stack, body in sorted(bodies.items()):
+        cancel.check()
+        if deadline is not None and deadline.passed():
+            problems.append(deadline.line(environment))
+            break
+        if deadline is not None:
+            timeout = max(min(timeout, deadline.left()), poll)
         deployed = facts.templates.get(stack)
         if deployed is None:
             problems.append(f"{environment}: no change set for {stack}: it is not deployed (or was not read)")
@@ -492,7 +535,8 @@ def _change_set(
     head_parameters = _section(head, "Parameters")
     parameters = [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(head_parameters) if k in existing]
     created = True  # until the service says otherwise: a timeout may hide a created change set
-    identifier = name
+    uncertain = False  # the create's outcome is unknown (a lost reply): look for leftovers afterwards
+    identifier = name  # the name is unique to this run: delete by name when the reply (and its Id) is lost
     try:
         with _translate(environment, "CreateChangeSet", client, subject=stack):
             try:
@@ -505,8 +549,17 @@ def _change_set(
                     Capabilities=list(CAPABILITIES),
                     Description="cdk-export-guard: read-only preview of the head template; never executed",
                 )
-            except ClientError:
-                created = False
+            except ClientError as exc:
+                if _error_code(exc) in ("AlreadyExistsException", "AlreadyExists"):
+                    # botocore retried a create whose reply was lost: the first one exists, with our name.
+                    response, uncertain = {}, True
+                else:
+                    # A 5xx or throttled create may still have happened; a 4xx refusal did not.
+                    uncertain = _status(exc) >= 500 or _error_code(exc) in _THROTTLED
+                    created = uncertain
+                    raise
+            except BotoCoreError:
+                uncertain = True  # a timeout: it may exist
                 raise
         identifier = str(response.get("Id") or name)
         first = _wait(client, environment, stack, identifier, timeout=timeout, poll=poll, sleep=sleep, clock=clock)
@@ -517,7 +570,36 @@ def _change_set(
     finally:
         if created:
             _delete_change_set(client, environment, stack, identifier, problems, poll=poll, sleep=sleep)
+        if uncertain:
+            _report_leftovers(client, environment, stack, name, problems)
     return _verdicts(changes, head, deployed)
+
+
+def _status(exc: ClientError) -> int:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else 0
+
+
+def _report_leftovers(client: Client, environment: Environment, stack: str, ours: str, problems: list[str]) -> None:
+    """After an uncertain create: name every change set of ours still on the stack (never executed, safe to delete)."""
+    try:
+        summaries = [s for page in client.get_paginator("list_change_sets").paginate(StackName=stack)
+                     for s in page.get("Summaries", [])]
+    except (ClientError, BotoCoreError) as exc:
+        problems.append(f"{environment}: could not list the change sets of {stack} to find leftovers ({exc})")
+        return
+    for summary in summaries:
+        name = str(summary.get("ChangeSetName", ""))
+        if name.startswith(CHANGE_SET_PREFIX) and name != ours:
+            problems.append(
+                f"{environment}: change set {name} of {stack} was left by an earlier run; delete it with "
+                f"`aws cloudformation delete-change-set --stack-name {stack} --change-set-name {name}`"
+            )
+        elif name == ours:
+            problems.append(
+                f"{environment}: change set {name} of {stack} is still there; delete it with "
+                f"`aws cloudformation delete-change-set --stack-name {stack} --change-set-name {name}`"
+            )
 
 
 def _wait(
@@ -534,6 +616,7 @@ def _wait(
     """The first page of the finished change set, or None when it has no changes."""
     deadline = clock() + timeout
     while True:
+        cancel.check()  # SIGTERM while waiting: the caller's finally deletes the change set
         with _translate(environment, "DescribeChangeSet", client, subject=stack):
             page = client.describe_change_set(ChangeSetName=identifier, StackName=stack)
         status = page.get("Status")
@@ -622,6 +705,8 @@ def gather(
     change_sets: bool = False,
     read_text: Callable[[Path], str] = lambda path: path.read_text(encoding="utf-8"),
     change_set_timeout: float = CHANGE_SET_TIMEOUT,
+    budget_seconds: float = LIVE_BUDGET,
+    clock: Callable[[], float] = time.monotonic,
 ) -> dict[Environment, LiveFacts]:
     """Read what every environment of the app has deployed; never raises for AWS failures.
 
@@ -630,13 +715,17 @@ def gather(
     """
     from bot import live  # the pure half decides what to read next
 
+    deadline = Deadline(budget_seconds, clock)
     facts: dict[Environment, LiveFacts] = {}
     for environment, request in live.requests(context).items():
         if environment.region == UNKNOWN_REGION:
             facts[environment] = LiveFacts(environment, problems=(_agnostic_line(environment, request.stacks),))
             continue
+        if deadline.passed():
+            facts[environment] = LiveFacts(environment, problems=(deadline.line(environment),))
+            continue
         facts[environment] = _safely(
-            environment, partial(read_environment, factory, environment, request.producers)
+            environment, partial(read_environment, factory, environment, request.producers, deadline)
         )
     rebased, _ = live.rebase(context, facts)
     changes = live.changed_exports(rebased)
@@ -647,7 +736,7 @@ def gather(
     for environment, export_names in names.items():
         current = facts[environment]
         facts[environment] = _safely(
-            environment, partial(read_importers, factory, current, export_names), fallback=current
+            environment, partial(read_importers, factory, current, export_names, deadline), fallback=current
         )
     if not change_sets:
         return facts
@@ -672,7 +761,7 @@ def gather(
         current = facts[environment]
         facts[environment] = _safely(
             environment,
-            partial(read_replacements, factory, current, stack_bodies, timeout=change_set_timeout),
+            partial(read_replacements, factory, current, stack_bodies, timeout=change_set_timeout, deadline=deadline),
             fallback=current,
         )
     return facts

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot import __version__
+from bot import __version__, cancel
 from bot.assembly import AssemblyError
 from bot.commands import action, analyze, merge, publish, synth
 from bot.synth import SynthError
@@ -36,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args))
+        with cancel.terminate_as_interrupt():  # CI cancellation (SIGTERM) runs the same cleanup as Ctrl-C
+            return int(args.handler(args))
     except AssemblyError as exc:
         print(f"cdk-export-guard: error: {exc}", file=sys.stderr)
         return 2

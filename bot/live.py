@@ -49,6 +49,8 @@ if TYPE_CHECKING:  # the I/O edge defines the facts; importing it here would pul
     from bot.deploy_sites import DeploySite
 
 OUTSIDE_RULE = "export-in-use-outside-app"
+STALE_RULE = "export-in-use-by-deployed-stack"  # an app stack deployed from an older version still imports it
+UNKNOWN_RULE = "export-importers-unknown"  # ListImports could not say who imports an export that changes
 NOTE_PREFIX = "live: "
 PROBLEM_PREFIX = "live check incomplete: "
 
@@ -356,7 +358,9 @@ def _outside_importers(context: Context, facts: Mapping[Environment, LiveFacts])
         env_facts = facts.get(change.environment)
         importers = env_facts.importers.get(change.name) if env_facts else None
         if importers is None:
-            continue  # not read: nothing to say
+            # Not read (ListImports failed, or the environment could not be read): unknown, never "no risk".
+            findings.append(_unknown_finding(change))
+            continue
         app = _app_stacks(context, change.environment)
         believed = sorted({
             context.base_stacks[r.consumer].stack_name
@@ -370,14 +374,9 @@ def _outside_importers(context: Context, facts: Mapping[Environment, LiveFacts])
                     f"does not list it: the deployed {name} does not import it (not deployed yet, or "
                     "deployed from an older version). Findings assume base is deployed."
                 )
-        unknown_in_app = sorted(n for n in importers if _in_app(n, app) and n not in believed)
-        if unknown_in_app:
-            notes.append(
-                f"{NOTE_PREFIX}{_and(unknown_in_app)} import{'s' if len(unknown_in_app) == 1 else ''} "
-                f"{change.name} in {change.environment} (ListImports) though base does not: "
-                f"{'it is' if len(unknown_in_app) == 1 else 'they are'} deployed from an older version; "
-                f"deploy {'it' if len(unknown_in_app) == 1 else 'them'} before {change.producer.stack_name}."
-            )
+        stale = sorted(n for n in importers if _in_app(n, app) and n not in believed)
+        if stale:
+            findings.append(_stale_finding(change, stale, context))
         outside = sorted(n for n in importers if not _in_app(n, app))
         if outside:
             findings.append(_outside_finding(change, outside))
@@ -396,6 +395,82 @@ def _in_app(name: str, stacks: Iterable[Stack]) -> bool:
     return any(
         name == s.stack_name or (s.parent is not None and name.startswith(f"{s.stack_name}-"))
         for s in stacks
+    )
+
+
+def _cloudformation_error(change: ExportChange, importer: str) -> str:
+    if change.removed:
+        return f"Export {change.name} cannot be deleted as it is in use by {importer}"
+    return f"Cannot update export {change.name} as it is in use by {importer}"
+
+
+def _stale_finding(change: ExportChange, stale: list[str], context: Context) -> Finding:
+    """Stacks of the app that base says do not import the export, but whose deployed version does.
+
+    `cdk deploy` follows base's dependencies, so it may update the producer first, and
+    CloudFormation refuses while the deployed importer still holds the export. Deploying
+    those stacks first (their version in this change no longer imports it) releases it.
+    """
+    producer, name = change.producer, change.name
+    names, one = _and(stale), len(stale) == 1
+    head_importers = {
+        context.head_stacks[r.consumer].stack_name
+        for r in context.head_graph.strong() if r.name == name and r.environment.compatible(change.environment)
+    }
+    still = [n for n in stale if n in head_importers]
+    message = (
+        f"Deploying {producer.stack_name} will fail: export {name} {change.verb} while the deployed {names} "
+        f"still import{'s' if one else ''} it (ListImports in {change.environment}), although base does not: "
+        f"{'it was' if one else 'they were'} deployed from an older version. CloudFormation: "
+        f"\"{_cloudformation_error(change, stale[0])}\"."
+    )
+    by_name = {s.stack_name: s for s in context.head.all_stacks()}
+    steps = [Step(title=f"See every stack that imports {name}", kind="deploy", commands=(
+        f"aws cloudformation list-imports --region {shlex.quote(change.environment.region)} "
+        f"--export-name {shlex.quote(name)}",))]
+    if not still and all(n in by_name for n in stale):
+        steps.append(Step(
+            title=f"Deploy {names} first: {'its' if one else 'their'} version in this change does not import {name}",
+            kind="deploy", commands=(deploy_command([by_name[n].hierarchical_id for n in stale], exclusively=True),)))
+        steps.append(Step(title=f"Then deploy {producer.stack_name}", kind="deploy",
+                          commands=(deploy_command([producer.hierarchical_id]),)))
+        summary = (f"Release the export first: deploy {names} (no longer importing {name}), then "
+                   f"{producer.stack_name}.")
+    else:
+        summary = (f"{names} still import{'s' if one else ''} {name} in this change too: it cannot change "
+                   "until the import is removed (see the other findings on this export).")
+    plan = Plan(strategy="deploy-stale-importers-first", summary=summary, steps=tuple(steps),
+                verification=Verification(Level.NONE, (), "the deployed state differs from base; the simulator "
+                                          "starts from base"))
+    return Finding(
+        rule=STALE_RULE, severity=Severity.BLOCKER, environment=change.environment,
+        producer=producer.stack_name, producer_key=producer.key, export=name, output=change.output,
+        consumers=tuple(stale), consumer_keys=(), reference_kind=ReferenceKind.STRONG, message=message,
+        causes=(*change.causes, *(Cause("imported-by-deployed-stack",
+                                        f"the deployed {n} imports {name} (ListImports); base does not",
+                                        {"stack": n, "export": name}) for n in stale)),
+        usages=(), remediation=plan,
+    )
+
+
+def _unknown_finding(change: ExportChange) -> Finding:
+    """An export that changes, and nobody could say who imports it: an importer would block the deploy."""
+    producer, name = change.producer, change.name
+    region = shlex.quote(change.environment.region)
+    return Finding(
+        rule=UNKNOWN_RULE, severity=Severity.WARNING, environment=change.environment,
+        producer=producer.stack_name, producer_key=producer.key, export=name, output=change.output,
+        consumers=(), consumer_keys=(), reference_kind=ReferenceKind.STRONG,
+        message=(f"Export {name} of {producer.stack_name} {change.verb}, and who imports it could not be read "
+                 f"(ListImports in {change.environment}; see the live-check notes): a stack outside this app "
+                 "that imports it would make the deploy fail. Not checked."),
+        causes=change.causes, usages=(),
+        remediation=Plan(
+            strategy="check-importers", summary=f"Check who imports {name} before deploying.",
+            steps=(Step(title=f"List the stacks that import {name}", kind="deploy", commands=(
+                f"aws cloudformation list-imports --region {region} --export-name {shlex.quote(name)}",)),),
+            verification=Verification(Level.NONE, (), "the importers could not be read"),
+        ),
     )
 
 
@@ -585,9 +660,24 @@ def plan_findings(
         code=code,
         sites=sites,
     )
-    findings = [*planned.findings, *own]
+    findings = [_blocked_by_outside(f) for f in (*planned.findings, *own)]
     findings.sort(key=lambda f: (-f.severity, f.rule, f.producer, f.subject))
     return replace(planned, findings=tuple(findings))
+
+
+def _blocked_by_outside(finding: Finding) -> Finding:
+    """A plan the simulator accepted is still refused while stacks outside the app import the export."""
+    outside = [c for c in finding.causes if c.kind == "imported-outside-app"]
+    plan = finding.remediation
+    if not outside or plan is None or finding.rule == OUTSIDE_RULE:
+        return finding
+    reason = f"not enough on its own: {outside[0].message}"
+
+    def unchecked(p: Plan) -> Plan:
+        return replace(p, verification=Verification(Level.NONE, p.verification.states, reason),
+                       alternatives=tuple(unchecked(a) for a in p.alternatives))
+
+    return replace(finding, remediation=unchecked(plan))
 
 
 def problems(result: AnalysisResult) -> list[str]:

@@ -128,7 +128,7 @@ def _run_analysis(
         from bot.live import apply_live, context_for
 
         factory = live.factory or aws.client_factory(live.profile, endpoint_url=live.endpoint_url)
-        facts = aws.gather(context, factory, change_sets=live.change_sets)
+        facts = aws.gather(context, factory, change_sets=live.change_sets, budget_seconds=live.budget_seconds)
         result = apply_live(result, context, facts)
         context = context_for(result, context)
     code = code_locations(result, source) if source else {}
@@ -155,7 +155,8 @@ def _run_analysis(
 
 
 def slug(app_directory: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", app_directory.strip("/")).strip("-") or "root"
+    """A visible file name part: never starting with a dot (upload-artifact skips hidden files)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", app_directory.strip("/")).strip("-").lstrip(".") or "root"
 
 
 def run_app(app_directory: str, base: Side, head: Side, work_dir: Path, options: SynthOptions,

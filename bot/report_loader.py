@@ -234,9 +234,9 @@ def _verification(value: Any, verified: bool, where: str) -> Verification:
             return Verification(Level.MODELLED, (), "from a report without verification levels")
         return Verification()
     data = _obj(value, where)
-    level = data.get("level")
+    level = _str(data.get("level"), f"{where}.level")
     if level not in {lv.value for lv in Level}:
-        raise ReportError(f"{where}.level {level!r} is not synthesized, modelled or none")
+        raise ReportError(f"{where}.level {level[:40]!r} is not synthesized, modelled or none")
     if (level == Level.SYNTHESIZED.value) != verified:
         raise ReportError(f"{where}.level {level!r} disagrees with verified={verified}")
     return Verification(Level(level), _strings(data, "states", where) if "states" in data else (),

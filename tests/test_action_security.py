@@ -331,3 +331,37 @@ def test_dispatch_without_a_pr_writes_the_job_summary_only(tmp_path: Path) -> No
         run(env, policy=FAST)
         assert gh.comments(PR) == [] and gh.check_runs == [] and gh.statuses == []
         assert "Cannot update export" in (tmp_path / "summary.md").read_text()
+
+
+ESCAPE_TEMPLATE = ('{% extends "comment.md.j2" %}{% block header %}'
+                   "{{ ''.__class__.__mro__[1].__subclasses__() }}{{ cycler.__init__.__globals__.os.getcwd() }}"
+                   "{% endblock %}")
+
+
+def test_a_custom_template_cannot_reach_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "custom.md.j2").write_text(ESCAPE_TEMPLATE)
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
+        run(environment(tmp_path, gh, pull_request_event(tmp_path), template_dir="tpl", **pair), policy=FAST)
+        (comment,) = gh.comments(PR)
+        assert "subclasses" not in comment.body and "<class" not in comment.body and os.getcwd() not in comment.body
+        assert "Cannot update export" in comment.body  # the packaged template took over
+        assert "template-dir" in capsys.readouterr().err
+
+
+def test_a_privileged_job_takes_no_template_from_the_workspace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "custom.md.j2").write_text(
+        '{% extends "comment.md.j2" %}{% block header %}✅ Reviewed: safe to merge{% endblock %}')
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
+        env = environment(tmp_path, gh, pull_request_event(tmp_path), template_dir="tpl", **pair)
+        env["GITHUB_EVENT_NAME"] = "pull_request_target"
+        run(env, policy=FAST)
+        assert "safe to merge" not in gh.comments(PR)[0].body
+        assert "template-dir is ignored" in capsys.readouterr().err

@@ -534,3 +534,88 @@ def test_gather_reads_each_environment_once_and_skips_agnostic_ones(moto: str, t
     assert facts[ENV].exports == {"shared": "value"}
     assert facts[ENV].importers == {}  # nothing changes: ListImports is not called
     assert facts[Environment.parse(None)].problems[0].startswith("live check skipped for Floating:")
+
+
+def test_a_change_set_whose_create_reply_was_lost_is_deleted_by_name() -> None:
+    # The first CreateChangeSet reached CloudFormation but its reply was lost; botocore's retry
+    # then gets AlreadyExistsException. The change set exists, under our name: use it, delete it.
+    client, stub = stubbed()
+    stub.add_response("describe_stacks", {"Stacks": [{"StackName": "Producer", "CreationTime": "2024-01-01",
+                                                      "StackStatus": "UPDATE_COMPLETE"}]})
+    stub.add_client_error("create_change_set", "AlreadyExistsException", f"ChangeSet {NAME} already exists")
+    by_name = {"ChangeSetName": NAME, "StackName": "Producer"}
+    stub.add_response("describe_change_set", describe("CREATE_COMPLETE", [modify("Layer", "True")]), by_name)
+    stub.add_response("delete_change_set", {}, by_name)
+    stub.add_response("list_change_sets", {"Summaries": [
+        {"ChangeSetName": "cdk-export-guard-old00001", "StackName": "Producer"},
+        {"ChangeSetName": "someone-elses", "StackName": "Producer"}]}, {"StackName": "Producer"})
+    with stub:
+        facts = run_change_set(client)
+        stub.assert_no_pending_responses()
+    assert facts.replacements[("Producer", "Layer")] == "True"
+    assert facts.problems == (
+        f"{ENV}: change set cdk-export-guard-old00001 of Producer was left by an earlier run; delete it with "
+        "`aws cloudformation delete-change-set --stack-name Producer --change-set-name cdk-export-guard-old00001`",
+    )
+
+
+def test_a_lost_create_reply_that_then_fails_still_deletes_by_name() -> None:
+    client, stub = stubbed()
+    stub.add_response("describe_stacks", {"Stacks": [{"StackName": "Producer", "CreationTime": "2024-01-01",
+                                                      "StackStatus": "UPDATE_COMPLETE"}]})
+    stub.add_client_error("create_change_set", "InternalFailure", "reply lost", http_status_code=500)
+    by_name = {"ChangeSetName": NAME, "StackName": "Producer"}
+    stub.add_response("delete_change_set", {}, by_name)
+    stub.add_response("list_change_sets", {"Summaries": []}, {"StackName": "Producer"})
+    with stub:
+        facts = run_change_set(client)
+        stub.assert_no_pending_responses()
+    assert facts.problems == (f"{ENV}: CreateChangeSet (Producer): InternalFailure: reply lost",)
+
+
+def test_sigterm_while_waiting_deletes_the_change_set() -> None:
+    import os
+    import signal
+
+    from bot import cancel
+
+    client, stub = stubbed()
+    stub_create(stub)
+    stub.add_response("describe_change_set", describe("CREATE_PENDING"),
+                      {"ChangeSetName": CS_ARN, "StackName": "Producer"})
+    stub_delete(stub)
+    try:
+        with stub, cancel.terminate_as_interrupt(), pytest.raises(KeyboardInterrupt):
+            run_change_set(client, sleep=lambda s: os.kill(os.getpid(), signal.SIGTERM))
+        stub.assert_no_pending_responses()  # the delete ran
+    finally:
+        cancel.CANCELLED.clear()
+
+
+def test_a_cancelled_run_stops_waiting_in_another_thread_and_deletes() -> None:
+    import threading
+
+    from bot import cancel
+
+    client, stub = stubbed()
+    stub_create(stub)
+    stub.add_response("describe_change_set", describe("CREATE_PENDING"),
+                      {"ChangeSetName": CS_ARN, "StackName": "Producer"})
+    stub_delete(stub)
+    raised: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            run_change_set(client, sleep=lambda s: cancel.CANCELLED.set())  # the main thread got SIGTERM
+        except BaseException as exc:  # noqa: BLE001
+            raised.append(exc)
+
+    try:
+        with stub:
+            thread = threading.Thread(target=worker)
+            thread.start()
+            thread.join(10)
+            stub.assert_no_pending_responses()
+        assert [type(e) for e in raised] == [KeyboardInterrupt]
+    finally:
+        cancel.CANCELLED.clear()

@@ -135,3 +135,11 @@ def test_report_versions_are_strict(tmp_path: Path, field: str) -> None:
     report["head"][field] = "55.0.0-<img src=x>"
     with pytest.raises(ReportError, match=rf"\$\.head\.{field} must be a version"):
         from_dict(report)
+
+
+def test_the_could_not_run_body_with_hostile_reason_and_log() -> None:
+    from bot.orchestrate import AppOutcome
+
+    honest = AppOutcome("apps/api", None, "the cloud assembly cannot be read: bad file", "line 1\nline 2").markdown()
+    hostile = AppOutcome(ATTACK, None, ATTACK, f"{ATTACK}\n```\n{ATTACK}\n~~~\n</details>{ATTACK}").markdown()
+    assert_no_injection(honest, hostile, "failure body")

@@ -424,3 +424,75 @@ def test_run_analysis_takes_an_injected_factory(moto: str, tmp_path: Path) -> No
                           live=aws.LiveOptions(factory=factory(moto, client)))
     finding = only(result, "export-in-use-outside-app")
     assert finding.remediation is not None and finding.remediation.strategy == "coordinate-outside-importers"
+
+
+# --- issue 12: what live mode must not miss ----------------------------------------------------------
+
+
+def test_an_in_app_stack_still_importing_live_is_a_blocker(moto: str, tmp_path: Path) -> None:
+    # Base says Consumer no longer imports the layer ARN, but the deployed Consumer (an older
+    # version) still does: `cdk deploy` updates Producer first and CloudFormation refuses.
+    base, head = shared_layer_app("k1.zip"), shared_layer_app("k2.zip")
+    deploy(moto, "Producer", base.stacks["Producer"].template)
+    deploy(moto, "Consumer", base.stacks["Consumer"].template)
+    context = assemblies(tmp_path, base, head)
+    result, _ = live_result(context, moto, {SHARED: ["Consumer"]})
+    finding = only(result, live.STALE_RULE)
+    assert finding.severity is Severity.BLOCKER
+    assert (finding.producer, finding.export, finding.consumers) == ("Producer", SHARED, ("Consumer",))
+    assert f'"Cannot update export {SHARED} as it is in use by Consumer"' in finding.message
+    plan = finding.remediation
+    assert plan is not None and not plan.checked
+    assert [s.commands for s in plan.steps if s.commands][-2:] == [
+        ("cdk deploy Consumer --exclusively",), ("cdk deploy Producer",)]
+
+
+def test_list_imports_failing_for_a_changing_export_is_not_a_clean_result(moto: str, tmp_path: Path) -> None:
+    base, head = shared_layer_app("k1.zip"), shared_layer_app("k2.zip")
+    deploy(moto, "Producer", base.stacks["Producer"].template)
+    deploy(moto, "Consumer", base.stacks["Consumer"].template)
+    context = assemblies(tmp_path, base, head)
+    client = boto3.client("cloudformation", region_name=REGION, aws_access_key_id="k", aws_secret_access_key="s")
+    stub = Stubber(client)
+    stub.add_client_error("list_imports", "AccessDenied", "not allowed", http_status_code=403)
+    stub.activate()
+    facts = aws.gather(context, factory(moto, client))
+    result = live.apply_live(analyze(context.base, context.head, context), context, facts)
+    finding = only(result, live.UNKNOWN_RULE)
+    assert finding.severity is Severity.WARNING and finding.export == SHARED
+    assert result.worst() is Severity.WARNING  # the check is neutral, not success
+    assert "ListImports" in finding.message
+
+
+def test_a_plan_is_not_verified_while_an_outside_importer_blocks_it(moto: str, tmp_path: Path) -> None:
+    def app(key: str) -> AppBuilder:
+        a = shared_layer_app(key)
+        a.stacks["Consumer"].resource("Fn", "AWS::SSM::Parameter", Name="layer", Type="String",
+                                      Value=import_value(SHARED))
+        return a
+
+    base, head = app("k1.zip"), app("k2.zip")
+    deploy(moto, "Producer", base.stacks["Producer"].template)
+    deploy(moto, "Consumer", base.stacks["Consumer"].template)
+    deploy(moto, "OtherTeamStack", OUTSIDE_TEMPLATE)
+    context = assemblies(tmp_path, base, head)
+    result, _ = live_result(context, moto, {SHARED: ["Consumer", "OtherTeamStack"]})
+    planned = live.plan_findings(result, context)
+    in_app = only(planned, "export-value-change-in-use")
+    assert in_app.remediation is not None
+    assert not in_app.remediation.checked and not in_app.remediation.verified
+    assert "OtherTeamStack" in in_app.remediation.verification.reason
+
+
+def test_the_live_check_stops_at_its_budget_and_says_what_is_unknown(moto: str, tmp_path: Path) -> None:
+    base, head = shared_layer_app("k1.zip"), shared_layer_app("k2.zip")
+    deploy(moto, "Producer", base.stacks["Producer"].template)
+    context = assemblies(tmp_path, base, head)
+    ticks = iter([0.0, 1.0, 2.0, 500.0, 501.0, 502.0, 503.0])  # a stuck endpoint: 500 s pass in one call
+    client, stub = imports_stub({})  # ListImports is never reached
+    facts = aws.gather(context, factory(moto, client), budget_seconds=300, clock=lambda: next(ticks, 1e9))
+    stub.assert_no_pending_responses()
+    assert f"{ENV}: the live check stopped at its 300-second budget; what was not read yet is unknown" in \
+        facts[ENV].problems
+    result = live.apply_live(analyze(context.base, context.head, context), context, facts)
+    assert only(result, live.UNKNOWN_RULE).export == SHARED  # unknown, not clean

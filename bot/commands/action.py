@@ -21,7 +21,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from bot import environ_guard
+import jinja2
+
+from bot import cancel, environ_guard
 from bot.action_config import ConfigError, Event, Inputs, load_payload, read_event, read_inputs
 from bot.aws import LiveOptions
 from bot.checkout import CheckoutError, add_base_worktree, remove_worktree, resolve
@@ -40,7 +42,7 @@ TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RU
                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 _SECRET_VARIABLE = re.compile(r"(?i)token|secret|password|private[_-]?key|^AWS_SECRET_ACCESS_KEY$|^AWS_SESSION_TOKEN$")
 PR_SET_DUMPABLE = 4  # linux/prctl.h
-REPORT_FOLDER = ".cdk-export-guard"
+REPORT_FOLDER = "cdk-export-guard-report"  # visible: actions/upload-artifact v4.4+ skips hidden folders
 SUMMARY_LIMIT = 1_000_000  # GitHub's job summary limit is 1 MiB per step
 
 
@@ -59,6 +61,7 @@ class Published:
 
 
 ANALYSIS_THREAD = "cdk-export-guard-analysis"
+CLEANUP_SECONDS = 20.0  # after a cancellation; the runner kills the job a few seconds after SIGTERM
 
 
 def main(args: argparse.Namespace) -> int:
@@ -137,9 +140,8 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
     outcomes = [_masked(o, say) for o in outcomes]
     conclusion = _conclusion(outcomes, inputs.fail_on)
     paths = {o.app_directory: write_reports(o, report_dir) for o in outcomes}
-    bodies = {o.app_directory: mask_text(o.markdown(workspace / inputs.template_dir if inputs.template_dir
-                                                    else None), say.secrets)
-              for o in outcomes}
+    template_dir = _template_dir(inputs, event, workspace, say)
+    bodies = {o.app_directory: mask_text(_body(o, template_dir, say), say.secrets) for o in outcomes}
     _append_summary(env, list(bodies.values()))
     published = Published((), ())
     if inputs.publish and client is not None:
@@ -162,6 +164,33 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
             for line in live_problems(outcome.result):
                 say.warning(line)
     return 1 if conclusion == "failure" else 0
+
+
+# Jobs that hold a write token while the workspace may hold a pull request's files.
+PRIVILEGED_EVENTS = ("pull_request_target", "workflow_run")
+
+
+def _template_dir(inputs: Inputs, event: Event, workspace: Path, say: Say) -> Path | None:
+    """The custom template folder, unless a pull request could have written it into a privileged job."""
+    if not inputs.template_dir:
+        return None
+    if event.name in PRIVILEGED_EVENTS or inputs.report_dir:
+        say.warning(f"template-dir is ignored in a {event.name} job: it holds a write token, and a pull "
+                    "request could change the templates; use it in the pull_request job")
+        return None
+    return workspace / inputs.template_dir
+
+
+def _body(outcome: AppOutcome, template_dir: Path | None, say: Say) -> str:
+    """The comment body; a custom template that fails (or tries to leave the sandbox) gives way to ours."""
+    try:
+        return outcome.markdown(template_dir)
+    except jinja2.TemplateError as exc:
+        if template_dir is None:
+            raise
+        say.warning(f"the template-dir templates could not be used ({type(exc).__name__}: {exc}); "
+                    "the packaged template was used instead")
+        return outcome.markdown(None)
 
 
 def _masked(outcome: AppOutcome, say: Say) -> AppOutcome:
@@ -216,7 +245,12 @@ def _analyze_within(inputs: Inputs, analyze: Callable[[], list[AppOutcome]]) -> 
 
     thread = threading.Thread(target=work, name=ANALYSIS_THREAD, daemon=True)
     thread.start()
-    thread.join(inputs.analysis_timeout_seconds)
+    try:
+        thread.join(inputs.analysis_timeout_seconds)
+    except KeyboardInterrupt:
+        cancel.CANCELLED.set()  # the analysis stops at its next check and cleans up (change sets)
+        thread.join(CLEANUP_SECONDS)
+        raise
     if done:
         return done[0]
     if crashed:

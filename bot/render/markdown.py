@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 
 from bot import __version__
 from bot.model import AnalysisResult, Finding, PipelineEdit, Severity
@@ -170,7 +171,8 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
     if template_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(template_dir)))
     loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
-    env = jinja2.Environment(
+    # Sandboxed: a custom template is text, not code (no attribute walks to Python's internals).
+    env = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,
         trim_blocks=True,
