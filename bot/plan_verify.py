@@ -240,9 +240,10 @@ def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
     assert tree is not None
     app = folder / "app"
     shutil.copytree(tree.path, app, ignore=_COPY_IGNORE, symlinks=True)
-    modules = tree.path / "node_modules"
-    if modules.is_dir():  # TypeScript apps: the dependencies as installed, not copied
-        (app / "node_modules").symlink_to(modules.resolve(), target_is_directory=True)
+    for installed in ("node_modules", ".venv"):  # the dependencies as installed, not copied
+        folder = tree.path / installed
+        if folder.is_dir():
+            (app / installed).symlink_to(folder.resolve(), target_is_directory=True)
     apply_changes(app, state.changes)
     context = dict(tree.context)
     if options.synth is not None:

@@ -269,9 +269,16 @@ def test_real_synth_of_base_worktree_and_head(
     assert run(env, policy=FAST) == 1
     (comment,) = gh.comments(8)
     assert "Compute:ExportsOutputRefStrandsLayer61506D6089516553" in comment.body
+    # The plan's states were built from the base worktree and the head checkout and checked.
+    assert "verified: its changes were applied to this app, synthesized" in comment.body
     assert git("worktree", "list").count("\n") == 0  # the base worktree was removed
-    assert "reusing the synth" not in capsys.readouterr().err
+    first = capsys.readouterr().err
+    assert "reusing the synth" not in first
+    assert "[verify] synthesized base + context @aws-cdk/core:defaultCrossStackReferences=both" in first
+    env["INPUT_VERIFY-PLANS"] = "false"  # off: the plans stay checked on the model only
     assert run(env, policy=FAST) == 1
+    (comment,) = gh.comments(8)
+    assert "checked on a model of the change, not synthesized" in comment.body
     err = capsys.readouterr().err
     assert f"[base] reusing the synth of {base_sha[:12]} from the cache" in err
     assert "[base] cdk synth" not in err and "[head] cdk synth" in err

@@ -42,6 +42,8 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "pipeline_layer": [("export-value-change-in-use", "blocker")],
     "pipeline_two_stages": [("export-removed-in-use", "blocker"), ("export-removed-in-use", "blocker")],
     "pipeline_waves": [("weak-reference-stale", "warning"), ("weak-reference-stale", "warning")],
+    "exports_together": [("export-removed-in-use", "blocker"), ("export-removed-in-use", "blocker"),
+                         ("new-reference-order", "notice"), ("new-reference-order", "notice")],
 }
 
 

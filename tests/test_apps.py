@@ -146,7 +146,8 @@ def test_every_app_is_listed_in_the_readme() -> None:
     expected = ["layer_cross_stack", "named_export_layer", "queue_rename", "in_place", "current_version",
                 "dropped_reference", "new_reference", "weak_reference", "ssm_link", "stage", "nested_stack",
                 "import_missing", "unchanged", "agnostic_importer", "weak_both", "weak_stage", "weak_nested",
-                "pipeline_dropped_reference", "pipeline_layer", "pipeline_two_stages", "pipeline_waves"]
+                "pipeline_dropped_reference", "pipeline_layer", "pipeline_two_stages", "pipeline_waves",
+                "exports_together"]
     assert sorted(expected) == ALL_APPS
     for name in ALL_APPS:
         assert f"`{name}`" in readme
@@ -240,6 +241,19 @@ def test_dropped_reference(sides: tuple[Side, Side]) -> None:
     assert (all_imports(head), all_exports(head)) == ([], {})
     assert base.dependencies["Consumer"] == {"Producer"}
     assert head.dependencies["Consumer"] == set()
+
+
+@apps("exports_together")
+def test_exports_together(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    assert sorted(all_exports(base)) == sorted(all_imports(base))
+    assert len(all_imports(base)) == 2 and all(":ExportsOutputRef" in n for n in all_imports(base))
+    assert sorted(all_imports(head)) == ["demo-a-layer-arn", "demo-b-layer-arn"]
+    assert sorted(all_exports(head)) == ["demo-a-layer-arn", "demo-b-layer-arn"]
+    layers = [k for k, r in base.template("Compute")["Resources"].items() if r["Type"] == "AWS::Lambda::LayerVersion"]
+    assert {k: base.template("Compute")["Resources"][k] for k in layers} == \
+        {k: head.template("Compute")["Resources"][k] for k in layers}  # the layers themselves do not change
+    assert base.dependencies["Admin"] == head.dependencies["Admin"] == {"Compute"}
 
 
 @apps("new_reference")
