@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from bot import __version__, cancel
 from bot.assembly import AssemblyError
 from bot.commands import action, analyze, merge, publish, synth
+from bot.runner_output import inert
 from bot.synth import SynthError
 
 
@@ -39,15 +40,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         with cancel.terminate_as_interrupt():  # CI cancellation (SIGTERM) runs the same cleanup as Ctrl-C
             return int(args.handler(args))
     except AssemblyError as exc:
-        print(f"cdk-export-guard: error: {exc}", file=sys.stderr)
+        print(inert(f"cdk-export-guard: error: {exc}"), file=sys.stderr)
         return 2
     except SynthError as exc:
-        print(f"cdk-export-guard: error: {exc}", file=sys.stderr)
+        # The app's own output: masked, and unable to issue workflow commands when run in CI.
+        print(inert(f"cdk-export-guard: error: {exc}"), file=sys.stderr)
         if exc.log_tail:
-            print(exc.log_tail, file=sys.stderr)
+            print(inert(exc.log_tail), file=sys.stderr)
         return 2
     except ValueError as exc:
-        print(f"cdk-export-guard: error: {exc}", file=sys.stderr)
+        print(inert(f"cdk-export-guard: error: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("cdk-export-guard: interrupted", file=sys.stderr)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.runner_output import add_mask_lines, command, inert
 
 
@@ -23,3 +25,19 @@ def test_known_secrets_are_masked_and_announced() -> None:
     assert "hunter2hunter2" not in inert("pw hunter2hunter2", ["hunter2hunter2"])
     assert add_mask_lines(["ghs_abcdefgh", "short", "two\nlines-here"]) == [
         "::add-mask::ghs_abcdefgh", "::add-mask::lines-here"]
+
+
+@pytest.mark.synth
+def test_the_cli_masks_a_failed_synths_output(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from bot.cli import main
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "leak.py").write_text("print('aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')\n"
+                                 "print('::error::forged')\nraise SystemExit(1)\n")
+    code = main(["synth", "--app-dir", str(app), "--out", str(tmp_path / "out"), "--app", f"{sys.executable} leak.py"])
+    err = capsys.readouterr().err
+    assert code == 2 and "wJalrXUtnFEMI" not in err and "****" in err
+    assert not [line for line in err.splitlines() if line.lstrip().startswith("::")]
