@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.analysis import analyze, build_context
-from bot.assembly import load_assembly
+from bot.assembly import load_assemblies
 from bot.model import AnalysisResult
 from bot.remedy import attach_plans
 
@@ -39,7 +39,7 @@ READ_SUFFIXES = (".template.json", ".assets.json")
 def analysis(base: Path, head: Path) -> tuple[AnalysisResult, dict[str, float]]:
     """The analysis, phase by phase: (result, seconds per phase and in total)."""
     started = time.perf_counter()
-    base_assembly, head_assembly = load_assembly(base), load_assembly(head)
+    base_assembly, head_assembly = load_assemblies(base, head)
     loaded = time.perf_counter()
     context = build_context(base_assembly, head_assembly)
     built = time.perf_counter()

@@ -90,6 +90,8 @@ class _Shared:
     resources: dict[str, dict[str, Resource]] = field(default_factory=dict)
     parameters: dict[str, dict[str, Parameter]] = field(default_factory=dict)
     outputs: dict[tuple[str, str, Environment], dict[str, Output]] = field(default_factory=dict)
+    missing_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)  # resources without aws:cdk:path
+    assets: dict[str, dict[str, Asset]] = field(default_factory=dict)  # by asset manifest digest
 
 
 @dataclass
@@ -343,10 +345,9 @@ def _load_stack(
     assets.update(_legacy_assets(spec.get("metadata")))
     key = StackKey(prefix + artifact_id)
     display = _str_or_none(spec.get("displayName")) or artifact_id
-    filled = _with_construct_paths(reader, template, spec, folder)
     stack = _stack_from_template(
         reader,
-        filled,
+        template,
         key=key,
         artifact_id=artifact_id,
         hierarchical_id=display,
@@ -358,24 +359,24 @@ def _load_stack(
         folder=folder,
         depth=0,
         digest=reader.digests.get(template_path, ""),
-        shareable=filled is template,
     )
-    return stack
+    return _with_construct_paths(reader, stack, spec, folder)
 
 
-def _with_construct_paths(reader: _Reader, template: dict[str, Any], spec: Mapping[str, Any],
-                          folder: Path) -> dict[str, Any]:
-    """Fill in `aws:cdk:path` from the stack's metadata when the template lacks it.
+def _with_construct_paths(reader: _Reader, stack: Stack, spec: Mapping[str, Any], folder: Path) -> Stack:
+    """Fill in construct paths from the stack's metadata where the template has no `aws:cdk:path`.
 
     Apps synthesized with `--no-path-metadata` keep construct paths only in the
     manifest's inline `metadata` or the `additionalMetadataFile` (which also holds
     stack traces, so it is read only when needed).
     """
-    resources = _dict(template.get("Resources"))
-    missing = [lid for lid, r in resources.items()
-               if isinstance(r, dict) and not _str_or_none(_dict(r.get("Metadata")).get("aws:cdk:path"))]
+    missing = reader.shared.missing_paths.get(stack.digest) if stack.digest else None
+    if missing is None:
+        missing = tuple(lid for lid, r in stack.resources.items() if r.construct_path is None)
+        if stack.digest:
+            reader.shared.missing_paths[stack.digest] = missing
     if not missing:
-        return template
+        return stack
     metadata = dict(_dict(spec.get("metadata")))
     extra = _str_or_none(spec.get("additionalMetadataFile"))
     if extra:
@@ -391,15 +392,10 @@ def _with_construct_paths(reader: _Reader, template: dict[str, Any], spec: Mappi
             logical_id = entry.get("data")
             if isinstance(logical_id, str):
                 paths[logical_id] = path.lstrip("/")
-    if not paths:
-        return template
-    filled = dict(resources)
-    for logical_id in missing:
-        if logical_id in paths:
-            resource = dict(filled[logical_id])
-            resource["Metadata"] = {**_dict(resource.get("Metadata")), "aws:cdk:path": paths[logical_id]}
-            filled[logical_id] = resource
-    return {**template, "Resources": filled}
+    found = {lid: replace(stack.resources[lid], construct_path=paths[lid]) for lid in missing if lid in paths}
+    if not found:
+        return stack
+    return replace(stack, resources={**stack.resources, **found})  # the shared dict stays as read
 
 
 def _stack_from_template(
@@ -418,11 +414,8 @@ def _stack_from_template(
     depth: int,
     parent: StackKey | None = None,
     digest: str = "",
-    shareable: bool = True,
 ) -> Stack:
-    parameters, resources, outputs = _parts(
-        reader, template, digest if shareable else "", stack_name, environment, template_file
-    )
+    parameters, resources, outputs = _parts(reader, template, digest, stack_name, environment, template_file)
     stack = Stack(
         key=key,
         artifact_id=artifact_id,
@@ -455,11 +448,7 @@ def _parts(
     environment: Environment,
     template_file: str,
 ) -> tuple[dict[str, Parameter], dict[str, Resource], dict[str, Output]]:
-    """Parameters, resources and outputs of a template; built once per identical template.
-
-    ``digest`` is "" when the template was changed after reading (construct paths filled
-    in): such a template is not shared.
-    """
+    """Parameters, resources and outputs of a template; built once per identical template."""
     shared = reader.shared
     if digest and digest in shared.resources:
         parameters, resources = shared.parameters[digest], shared.resources[digest]
@@ -616,9 +605,13 @@ def _load_asset_manifest(reader: _Reader, path: Path) -> dict[str, Asset]:
         # Assets only explain a cause; their absence must not stop the analysis.
         reader.problems.append(str(exc))
         return {}
+    digest = reader.digests.get(path, "")
+    if digest in reader.shared.assets:
+        return reader.shared.assets[digest]  # read-only: callers copy what they keep
     if not isinstance(data, dict):
         return {}
-    assets = {}
+    assets: dict[str, Asset] = {}
+    reader.shared.assets[digest] = assets
     for kind, section in (("file", data.get("files")), ("docker-image", data.get("dockerImages"))):
         if not isinstance(section, dict):
             continue
