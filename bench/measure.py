@@ -4,6 +4,7 @@
     python -m bench.measure memory BASE HEAD        # peak RSS growth (VmHWM)
     python -m bench.measure tracemalloc BASE HEAD
     python -m bench.measure profile BASE HEAD [--top 30]
+    python -m bench.measure hostile-memory BASE HEAD   # peak RSS growth when HEAD is refused
 
 Each prints one JSON object on stdout. "The analysis" is what ``cdk-export-guard
 analyze`` does without ``--source``/``--repo`` (``bot.commands.analyze.run_analysis``):
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.analysis import analyze, build_context
-from bot.assembly import load_assemblies
+from bot.assembly import AssemblyError, load_assemblies
 from bot.model import AnalysisResult
 from bot.remedy import attach_plans
 
@@ -165,6 +166,19 @@ def measure_tracemalloc(base: Path, head: Path) -> dict[str, Any]:
     return {"peak": peak, "retained": current, "seconds_under_tracemalloc": phases["total"]}
 
 
+def measure_hostile_memory(base: Path, head: Path) -> dict[str, Any]:
+    """Peak RSS growth while loading an assembly meant to exhaust memory (refused or not)."""
+    gc.collect()
+    before = _peak_rss()
+    started = time.perf_counter()
+    try:
+        analysis(base, head)
+        outcome = "analyzed"
+    except AssemblyError as exc:
+        outcome = f"refused: {exc}"
+    return {"rss_peak_delta": _peak_rss() - before, "seconds": time.perf_counter() - started, "outcome": outcome}
+
+
 def measure_profile(base: Path, head: Path, top: int) -> dict[str, Any]:
     profiler = cProfile.Profile()
     profiler.enable()
@@ -188,7 +202,7 @@ def measure_profile(base: Path, head: Path, top: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.measure")
-    parser.add_argument("what", choices=("time", "memory", "tracemalloc", "profile", "summary"))
+    parser.add_argument("what", choices=("time", "memory", "tracemalloc", "profile", "summary", "hostile-memory"))
     parser.add_argument("base", type=Path)
     parser.add_argument("head", type=Path)
     parser.add_argument("--repeats", type=int, default=3)
@@ -201,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         out = measure_memory(args.base, args.head)
     elif args.what == "tracemalloc":
         out = measure_tracemalloc(args.base, args.head)
+    elif args.what == "hostile-memory":
+        out = measure_hostile_memory(args.base, args.head)
     elif args.what == "profile":
         out = measure_profile(args.base, args.head, args.top)
     else:
