@@ -340,7 +340,8 @@ def verdicts(out: dict[str, Any]) -> list[dict[str, Any]]:
     for before, after in zip(steps, steps[1:], strict=False):
         label = f"scaling {before['size']['stacks']} -> {after['size']['stacks']} stacks <= {TARGET_STEP:g}x"
         if "seconds" in before and "seconds" in after:
-            rows.append(_row(label, after["seconds"]["total"] / before["seconds"]["total"], TARGET_STEP))
+            rows.append(_row(label, after["seconds"]["cpu_total"] / before["seconds"]["cpu_total"], TARGET_STEP,
+                             note=f"wall: {after['seconds']['total'] / before['seconds']['total']:.2f}x"))
         elif "timed_out" in after:
             rows.append(_row(label, None, TARGET_STEP, note=f"did not finish within {after['timed_out']:.0f}s"))
     fan = out["fanout"]
@@ -419,10 +420,10 @@ def report(out: dict[str, Any]) -> str:
         size = step["size"]
         name = f"scaling: {size['stacks']} stacks, {size['references']} references"
         if "seconds" in step:
-            total = step["seconds"]["total"]
-            phases = " / ".join(f"{step['seconds'][k]:.2f}" for k in ("load", "context", "rules", "plans"))
+            total = step["seconds"]["cpu_total"]
+            phases = " / ".join(f"{step['seconds'][f'cpu_{k}']:.2f}" for k in ("load", "context", "rules", "plans"))
             ratio = f"{total / previous:.1f}x the previous step; " if previous else ""
-            row(name, _s(total), f"{ratio}phases {phases}")
+            row(name + " (CPU)", _s(total), f"{ratio}phases {phases}")
             previous = total
         else:
             row(name, "timeout", f"did not finish in {step['timed_out']:.0f} s")

@@ -298,26 +298,27 @@ def _skipped(state: State, spec: StackSpec, force: bool) -> bool:
 def run(initial: State, invocations: Sequence[Invocation]) -> Simulation:
     """Apply each invocation in turn; stop at the first failure."""
     state: dict[str, Deployed] = dict(initial)
+    index = _Index(state)  # kept in step with ``state`` through every invocation
     steps: list[StepOutcome] = []
     for invocation in invocations:
-        outcome, state = _invoke(state, invocation)
+        outcome = _invoke(state, index, invocation)
         steps.append(outcome)
         if outcome.error is not None:
-            return Simulation(tuple(steps), state, outcome.error, stale_reads(state))
-    return Simulation(tuple(steps), state, None, stale_reads(state))
+            return Simulation(tuple(steps), state, outcome.error, stale_reads(state, index))
+    return Simulation(tuple(steps), state, None, stale_reads(state, index))
 
 
-def _invoke(state: dict[str, Deployed], invocation: Invocation) -> tuple[StepOutcome, dict[str, Deployed]]:
+def _invoke(state: dict[str, Deployed], index: _Index, invocation: Invocation) -> StepOutcome:
+    """Deploy (or delete) in place: ``state`` and ``index`` end as CloudFormation would leave them."""
     if invocation.delete is not None:
-        return _delete(state, invocation.delete)
+        return _delete(state, index, invocation.delete)
     version, command = invocation.version, invocation.command
     assert command is not None
     try:
         order = waves(version, select(version, command))
     except SelectionError as exc:
-        return StepOutcome(command.raw, (), (), str(exc)), state
+        return StepOutcome(command.raw, (), (), str(exc))
     app_parameters = frozenset(p for s in version.stacks.values() for p in s.ssm_writes)
-    index = _Index(state)
     deployed: list[str] = []
     skipped: list[str] = []
     for wave in order:
@@ -339,29 +340,29 @@ def _invoke(state: dict[str, Deployed], invocation: Invocation) -> tuple[StepOut
         for outcome in landed:
             index.replace(state, outcome)
         if errors:
-            return StepOutcome(command.raw, tuple(deployed), tuple(skipped), errors[0]), state
-    return StepOutcome(command.raw, tuple(deployed), tuple(skipped)), state
+            return StepOutcome(command.raw, tuple(deployed), tuple(skipped), errors[0])
+    return StepOutcome(command.raw, tuple(deployed), tuple(skipped))
 
 
-def _delete(state: dict[str, Deployed], name: str) -> tuple[StepOutcome, dict[str, Deployed]]:
+def _delete(state: dict[str, Deployed], index: _Index, name: str) -> StepOutcome:
     label = f"aws cloudformation delete-stack --stack-name {name}"
     current = state.get(name)
     if current is None:
-        return StepOutcome(label, (), (), f"Stack with id {name} does not exist"), state
-    index = _Index(state)
+        return StepOutcome(label, (), (), f"Stack with id {name} does not exist")
     for export in sorted(current.spec.exports):
         users = index.importers_besides(export, name)
         if users:
             error = f"{name}: Export {export} cannot be deleted as it is in use by {users[0]}"
-            return StepOutcome(label, (), (), error), state
-    remaining = {n: d for n, d in state.items() if n != name}
-    return StepOutcome(label, (name,), ()), remaining
+            return StepOutcome(label, (), (), error)
+    index.drop(name, current.spec)
+    del state[name]
+    return StepOutcome(label, (name,), ())
 
 
-def stale_reads(state: State) -> tuple[str, ...]:
+def stale_reads(state: State, index: _Index | None = None) -> tuple[str, ...]:
     """Consumers whose weak/SSM value is older than what the producer now publishes."""
     stale = []
-    index = _Index(state)
+    index = index or _Index(state)
     for name, deployed in sorted(state.items()):
         current = _resolve(state, deployed.spec, index)
         for key, token in sorted(deployed.resolved.items()):
