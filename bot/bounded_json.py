@@ -17,6 +17,7 @@ Every failure is a :class:`JsonLimitError` whose message is one line.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +53,7 @@ class Shape:
 # made of nothing but containers, keys or numbers are charged at least what they take.
 _LIST, _DICT, _DICT_USED, _ENTRY, _STRING, _NUMBER, _POINTER = 64, 72, 112, 40, 56, 32, 8
 
-_STRUCTURE = b'"[]{}'
-_NOT_STRUCTURE = bytes(b for b in range(256) if b not in _STRUCTURE)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}:,')
 
 
 def read_regular_file(path: Path, max_bytes: int, *, prefix: int | None = None) -> bytes:
@@ -76,8 +76,9 @@ def read_regular_file(path: Path, max_bytes: int, *, prefix: int | None = None) 
             raise JsonLimitError(f"is {info.st_size} bytes, over the limit of {max_bytes} bytes")
         chunks = []
         remaining = prefix if prefix is not None else max_bytes + 1  # a file growing while read is caught
+        step = max(info.st_size + 1, 64 * 1024)  # one read for a file that does not grow
         while remaining > 0:
-            chunk = os.read(fd, min(remaining, 16 * 1024 * 1024))
+            chunk = os.read(fd, min(remaining, step))
             if not chunk:
                 break
             chunks.append(chunk)
@@ -92,43 +93,58 @@ def read_regular_file(path: Path, max_bytes: int, *, prefix: int | None = None) 
     return data
 
 
-def _outside_strings(data: bytes) -> bytes:
-    """The brackets of ``data`` that are not inside a JSON string, in order.
+def structure(data: bytes) -> bytes:
+    """The quotes, brackets, colons and commas of ``data``, in order, escapes removed.
 
     Escapes go first (``\\\\``, then ``\\"``), so every quote left delimits a string.
+    """
+    if b"\\" in data:
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return data.translate(None, _NOT_STRUCTURE)
+
+
+def outside_strings(stream: bytes) -> bytes:
+    """The brackets of a ``structure`` stream that are not inside a JSON string, in order.
+
     Adjacent quotes are dropped in pairs: an empty string, or a string's end and the
     next one's start with no bracket between them (merging two strings keeps every
     bracket that was inside one inside one). The few strings left contain brackets.
     """
-    if b"\\" in data:
-        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
-    stream = data.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
-    if b'"' in stream:
-        stream = b"".join(stream.split(b'"')[::2])
-    return stream
+    brackets = stream.translate(None, b":,").replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = b"".join(brackets.split(b'"')[::2])
+    return brackets
+
+
+_INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
 def depth_exceeds(brackets: bytes, limit: int) -> bool:
-    """Whether balanced ``brackets`` nest more than ``limit`` deep (one level per pass)."""
+    """Whether balanced ``brackets`` nest more than ``limit`` deep.
+
+    Each pass removes the innermost pairs, and only those (pairs that become adjacent
+    wait for the next pass): exactly one level per pass.
+    """
     for _ in range(limit):
         if not brackets:
             return False
-        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        brackets = _INNERMOST.sub(b"", brackets)
     return bool(brackets)
 
 
-def estimated_decoded_bytes(data: bytes, brackets: bytes) -> int:
-    """An upper estimate of the memory the decoded document takes (see the sizes above).
+def estimated_decoded_bytes(size: int, stream: bytes, brackets: bytes) -> int:
+    """An upper estimate of the memory a document of ``size`` bytes takes decoded.
 
-    Strings are charged their bytes once: a string mixing ASCII with characters outside
-    the Basic Multilingual Plane (emoji) takes up to 4x that, which is not charged.
+    ``stream`` is its ``structure``, ``brackets`` those outside strings. Strings are
+    charged their bytes once: a string mixing ASCII with characters outside the Basic
+    Multilingual Plane (emoji) takes up to 4x that, which is not charged.
     """
     lists, dicts = brackets.count(b"["), brackets.count(b"{")
-    strings, entries, commas = data.count(b'"') // 2, data.count(b":"), data.count(b",")
+    strings, entries, commas = stream.count(b'"') // 2, stream.count(b":"), stream.count(b",")
     numbers = max(0, commas + 1 - strings + entries)  # values that are not strings nor keys
     return (
         lists * _LIST + dicts * _DICT + min(dicts, entries) * _DICT_USED + entries * _ENTRY
-        + strings * _STRING + commas * _POINTER + numbers * _NUMBER + len(data)
+        + strings * _STRING + commas * _POINTER + numbers * _NUMBER + size
     )
 
 
@@ -138,8 +154,10 @@ def parse(data: bytes, shape: Shape) -> Any:
     The decoded size is checked before decoding (that is the memory to protect); the depth
     after, once the brackets are known to balance (orjson itself stops at 1,024 levels).
     """
-    brackets = _outside_strings(data)
-    estimate = estimated_decoded_bytes(data, brackets)
+    stream = structure(data)
+    brackets = outside_strings(stream)
+    estimate = estimated_decoded_bytes(len(data), stream, brackets)
+    del stream
     if estimate > shape.max_expansion * len(data) + shape.allowance:
         raise JsonLimitError(
             f"would take about {estimate // (1024 * 1024)} MiB once decoded, over {shape.max_expansion}x "
