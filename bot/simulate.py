@@ -385,7 +385,7 @@ def _resolve(state: State, spec: StackSpec, index: _Index) -> dict[str, str]:
 
 def resolved_reads(state: State, spec: StackSpec) -> dict[str, str]:
     """What the weak and SSM reads of ``spec`` get when it is deployed over ``state``."""
-    return _resolve(state, spec)
+    return _resolve(state, spec, _Index(state))
 
 
 def deployed_state(version: AppVersion) -> dict[str, Deployed]:

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bot.model import AnalysisResult, Severity
 
@@ -73,9 +74,14 @@ def render(result: AnalysisResult, report_format: str) -> str:
     return renderers[report_format](result)
 
 
-def main(args: argparse.Namespace) -> int:
-    from bot.orchestrate import run_analysis  # the analysis itself: not needed for --help
+def run_analysis(*args: Any, **kwargs: Any) -> AnalysisResult:
+    """``bot.orchestrate.run_analysis``, imported on first use: `--help` needs no analysis."""
+    from bot.orchestrate import run_analysis as run
 
+    return run(*args, **kwargs)
+
+
+def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     live = None
     if args.live:
