@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.assembly import AssemblyError, load_assembly
+from bot.assembly import AssemblyError, Limits, load_assembly
 from tests.builders import AppBuilder, import_value, ref
 
 TIMEOUT = 60
@@ -189,3 +189,16 @@ def test_a_large_real_shaped_template_is_not_refused(tmp_path: Path) -> None:
     folder = app.write(tmp_path / "app")
     assert (folder / "Consumer.template.json").stat().st_size > 2_000_000
     assert len(load_assembly(folder).stacks["Consumer"].resources) == 4001  # type: ignore[index]
+
+
+def test_the_depth_limit_can_be_raised_by_the_environment(tmp_path: Path) -> None:
+    head = layer_app("k2")
+    head.stacks["Consumer"].resource("Q", "AWS::SQS::Queue", Tags="DEEP")
+    folder = head.write(tmp_path / "head")
+    template = folder / "Consumer.template.json"
+    template.write_bytes(template.read_bytes().replace(b'"DEEP"', b"[" * 120 + b"]" * 120))
+    with pytest.raises(AssemblyError, match="nested more than 100 levels deep"):
+        load_assembly(folder)
+    raised = Limits.from_environment({"CDK_EXPORT_GUARD_MAX_DEPTH": "200", "CDK_EXPORT_GUARD_MAX_EXPANSION": "12"})
+    assert (raised.max_depth, raised.max_expansion) == (200, 12)
+    assert "Q" in load_assembly(folder, raised).stacks["Consumer"].resources  # type: ignore[index]
