@@ -4,6 +4,7 @@
     python -m bench.measure memory BASE HEAD        # peak RSS growth (VmHWM)
     python -m bench.measure tracemalloc BASE HEAD
     python -m bench.measure profile BASE HEAD [--top 30]
+    python -m bench.measure hostile-memory BASE HEAD   # peak RSS growth when HEAD is refused
 
 Each prints one JSON object on stdout. "The analysis" is what ``cdk-export-guard
 analyze`` does without ``--source``/``--repo`` (``bot.commands.analyze.run_analysis``):
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.analysis import analyze, build_context
-from bot.assembly import load_assembly
+from bot.assembly import AssemblyError, load_assemblies
 from bot.model import AnalysisResult
 from bot.remedy import attach_plans
 
@@ -37,23 +38,28 @@ READ_SUFFIXES = (".template.json", ".assets.json")
 
 
 def analysis(base: Path, head: Path) -> tuple[AnalysisResult, dict[str, float]]:
-    """The analysis, phase by phase: (result, seconds per phase and in total)."""
-    started = time.perf_counter()
-    base_assembly, head_assembly = load_assembly(base), load_assembly(head)
-    loaded = time.perf_counter()
+    """The analysis, phase by phase: (result, seconds per phase and in total).
+
+    Wall seconds under the phase names, CPU seconds of this process under ``cpu_<phase>``
+    (what other users of a shared machine do not inflate).
+    """
+    marks = [(time.perf_counter(), time.process_time())]
+    base_assembly, head_assembly = load_assemblies(base, head)
+    marks.append((time.perf_counter(), time.process_time()))
     context = build_context(base_assembly, head_assembly)
-    built = time.perf_counter()
+    marks.append((time.perf_counter(), time.process_time()))
     result = analyze(base_assembly, head_assembly, context)
-    analyzed = time.perf_counter()
+    marks.append((time.perf_counter(), time.process_time()))
     result = attach_plans(result, context)
-    done = time.perf_counter()
-    return result, {
-        "load": loaded - started,
-        "context": built - loaded,
-        "rules": analyzed - built,
-        "plans": done - analyzed,
-        "total": done - started,
-    }
+    marks.append((time.perf_counter(), time.process_time()))
+    phases: dict[str, float] = {}
+    spans = zip(marks, marks[1:], strict=False)
+    for name, (start, end) in zip(("load", "context", "rules", "plans"), spans, strict=True):
+        phases[name] = end[0] - start[0]
+        phases[f"cpu_{name}"] = end[1] - start[1]
+    phases["total"] = marks[-1][0] - marks[0][0]
+    phases["cpu_total"] = marks[-1][1] - marks[0][1]
+    return result, phases
 
 
 def summary(result: AnalysisResult) -> dict[str, Any]:
@@ -165,6 +171,19 @@ def measure_tracemalloc(base: Path, head: Path) -> dict[str, Any]:
     return {"peak": peak, "retained": current, "seconds_under_tracemalloc": phases["total"]}
 
 
+def measure_hostile_memory(base: Path, head: Path) -> dict[str, Any]:
+    """Peak RSS growth while loading an assembly meant to exhaust memory (refused or not)."""
+    gc.collect()
+    before = _peak_rss()
+    started = time.perf_counter()
+    try:
+        analysis(base, head)
+        outcome = "analyzed"
+    except AssemblyError as exc:
+        outcome = f"refused: {exc}"
+    return {"rss_peak_delta": _peak_rss() - before, "seconds": time.perf_counter() - started, "outcome": outcome}
+
+
 def measure_profile(base: Path, head: Path, top: int) -> dict[str, Any]:
     profiler = cProfile.Profile()
     profiler.enable()
@@ -188,7 +207,7 @@ def measure_profile(base: Path, head: Path, top: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.measure")
-    parser.add_argument("what", choices=("time", "memory", "tracemalloc", "profile", "summary"))
+    parser.add_argument("what", choices=("time", "memory", "tracemalloc", "profile", "summary", "hostile-memory"))
     parser.add_argument("base", type=Path)
     parser.add_argument("head", type=Path)
     parser.add_argument("--repeats", type=int, default=3)
@@ -201,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         out = measure_memory(args.base, args.head)
     elif args.what == "tracemalloc":
         out = measure_tracemalloc(args.base, args.head)
+    elif args.what == "hostile-memory":
+        out = measure_hostile_memory(args.base, args.head)
     elif args.what == "profile":
         out = measure_profile(args.base, args.head, args.top)
     else:

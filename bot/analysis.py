@@ -157,6 +157,9 @@ def _summaries(context: Context) -> list[StackChanges]:
     matched_heads = set(context.head_key_of.values())
     for diff in context.diffs.values():
         groups: dict[str, list[str]] = {"added": [], "updated": [], "replaced": [], "removed": []}
+        if diff.identical:
+            out.append(_summary(diff.head, groups, UNCHANGED))
+            continue
         for logical_id, change in sorted(diff.resources.items()):
             if change.status == ADDED:
                 groups["added"].append(logical_id)

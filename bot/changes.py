@@ -72,6 +72,7 @@ class StackDiff:
     # Keyed by output logical id, present only for outputs on both sides.
     outputs: Mapping[str, OutputChange]
     nested: Mapping[str, StackDiff] = field(default_factory=dict)
+    identical: bool = False  # byte-identical templates: every resource and output unchanged
 
     def output_change(self, base_output: Output, head_output: Output) -> OutputChange:
         """Value change between two outputs (hand-named exports may move between ids)."""
@@ -103,17 +104,39 @@ def diff_stacks(base: Stack, head: Stack) -> StackDiff:
 
 
 def _identical(base: Stack, head: Stack) -> StackDiff:
-    """Byte-identical templates (most stacks of a pull request): nothing changes."""
-    resources = {
-        logical_id: ResourceChange(logical_id, UNCHANGED, Impact.NONE, base.resources[logical_id], resource)
-        for logical_id, resource in head.resources.items()
-    }
+    """Byte-identical templates (most stacks of a pull request): nothing changes.
+
+    The per-resource entries are made only when someone asks for one.
+    """
     outputs = {
         logical_id: OutputChange(logical_id, ValueChange.SAME, (), base.outputs[logical_id], output)
         for logical_id, output in head.outputs.items()
     }
     nested = {k: _identical(base.nested[k], child) for k, child in head.nested.items()}
-    return StackDiff(base=base, head=head, resources=resources, outputs=outputs, nested=nested)
+    return StackDiff(base=base, head=head, resources=_Unchanged(base, head), outputs=outputs, nested=nested,
+                     identical=True)
+
+
+class _Unchanged(Mapping[str, ResourceChange]):
+    """Every resource of a byte-identical stack as UNCHANGED, built on first access."""
+
+    def __init__(self, base: Stack, head: Stack) -> None:
+        self._base, self._head = base, head
+        self._made: dict[str, ResourceChange] = {}
+
+    def __getitem__(self, logical_id: str) -> ResourceChange:
+        change = self._made.get(logical_id)
+        if change is None:
+            resource = self._head.resources[logical_id]
+            change = ResourceChange(logical_id, UNCHANGED, Impact.NONE, self._base.resources[logical_id], resource)
+            self._made[logical_id] = change
+        return change
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._head.resources)
+
+    def __len__(self) -> int:
+        return len(self._head.resources)
 
 
 # --- classification ---------------------------------------------------------------

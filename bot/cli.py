@@ -7,17 +7,31 @@ into a one-line message and exit code 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from bot import __version__, cancel
-from bot.assembly import AssemblyError
-from bot.commands import action, analyze, merge, publish, synth
 from bot.runner_output import inert
-from bot.synth import SynthError
+
+# Subcommand -> its module's one-line help. Only the chosen command's module is imported
+# (the Action's brings PyGithub and boto3): `--help` and `analyze` start in a blink.
+COMMANDS = {
+    "analyze": "compare the cloud assemblies of base and head",
+    "synth": "synthesize a CDK app with the pinned cdk CLI",
+    "action": "run as the GitHub Action (reads INPUT_* and GITHUB_* variables)",
+    "publish": "post JSON reports written by an earlier, unprivileged job",
+    "merge": "merge the JSON reports of several apps (a monorepo matrix) into one report",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"bot.commands.{name}")
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the command named in ``argv`` gets its full arguments (None: all)."""
     parser = argparse.ArgumentParser(
         prog="cdk-export-guard",
         description="Warns before merge when a CDK change will break a CloudFormation "
@@ -25,17 +39,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    analyze.add_parser(subparsers)
-    synth.add_parser(subparsers)
-    action.add_parser(subparsers)
-    publish.add_parser(subparsers)
-    merge.add_parser(subparsers)
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    for name, summary in COMMANDS.items():
+        if chosen is None or name == chosen:
+            command_module(name).add_parser(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(arguments).parse_args(arguments)
+    from bot.assembly import AssemblyError
+    from bot.synth import SynthError
+
     try:
         with cancel.terminate_as_interrupt():  # CI cancellation (SIGTERM) runs the same cleanup as Ctrl-C
             return int(args.handler(args))

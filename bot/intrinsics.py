@@ -46,11 +46,37 @@ class Target:
     attribute: str | None  # None for Ref
 
 
-def walk_targets(value: Json, path: tuple[str | int, ...] = ()) -> Iterator[Target]:
+Path = tuple[str | int, ...]
+
+
+def _children(node: Json, here: Path) -> Iterator[tuple[Json, Path]]:
+    """A container's children, last first (the order every walk here has always used)."""
+    if isinstance(node, dict):
+        for key, child in reversed(node.items()):
+            yield child, (*here, key)
+    elif isinstance(node, list):
+        for index in range(len(node) - 1, -1, -1):
+            yield node[index], (*here, index)
+
+
+def _walk(value: Json, path: Path) -> Iterator[tuple[Json, Path, list[Iterator[tuple[Json, Path]]]]]:
+    """Depth first, each node once, with the frame stack so a caller can descend or not.
+
+    Holds one iterator per level (memory grows with depth, not with the number of
+    nodes): the caller appends ``_children(node, here)`` to descend.
+    """
+    frames: list[Iterator[tuple[Json, Path]]] = [iter(((value, path),))]
+    while frames:
+        for node, here in frames[-1]:
+            yield node, here, frames
+            break
+        else:
+            frames.pop()
+
+
+def walk_targets(value: Json, path: Path = ()) -> Iterator[Target]:
     """Yield every resource, parameter or pseudo-parameter a value refers to."""
-    stack: list[tuple[Json, tuple[str | int, ...]]] = [(value, path)]
-    while stack:
-        node, here = stack.pop()
+    for node, here, frames in _walk(value, path):
         if isinstance(node, dict):
             if len(node) == 1:
                 (key, arg), = node.items()
@@ -65,11 +91,9 @@ def walk_targets(value: Json, path: tuple[str | int, ...] = ()) -> Iterator[Targ
                 if key == "Fn::Sub":
                     yield from _sub_targets(arg, here)
                     continue
-            for k, v in node.items():
-                stack.append((v, (*here, k)))
+            frames.append(_children(node, here))
         elif isinstance(node, list):
-            for i, v in enumerate(node):
-                stack.append((v, (*here, i)))
+            frames.append(_children(node, here))
 
 
 def _getatt_target(arg: Json) -> tuple[str, str] | None:
@@ -106,43 +130,31 @@ def _sub_parts(arg: Json) -> tuple[Json, Mapping[str, Json]]:
     return None, {}
 
 
-def walk_any_calls(value: Json, functions: frozenset[str], path: tuple[str | int, ...] = ()) -> Iterator[
-    tuple[tuple[str | int, ...], str, Json]
+def walk_any_calls(value: Json, functions: frozenset[str], path: Path = ()) -> Iterator[
+    tuple[Path, str, Json]
 ]:
     """Yield (path, function, argument) for each call of any of ``functions``, in one pass."""
-    stack: list[tuple[Json, tuple[str | int, ...]]] = [(value, path)]
-    while stack:
-        node, here = stack.pop()
+    for node, here, frames in _walk(value, path):
         if isinstance(node, dict):
             if len(node) == 1:
                 (key, argument), = node.items()
                 if key in functions:
                     yield here, key, argument
                     continue
-            for k, v in node.items():
-                stack.append((v, (*here, k)))
+            frames.append(_children(node, here))
         elif isinstance(node, list):
-            for i, v in enumerate(node):
-                stack.append((v, (*here, i)))
+            frames.append(_children(node, here))
 
 
-def walk_ssm_dynamic_references(value: Json, path: tuple[str | int, ...] = ()) -> Iterator[
-    tuple[tuple[str | int, ...], str]
-]:
+def walk_ssm_dynamic_references(value: Json, path: Path = ()) -> Iterator[tuple[Path, str]]:
     """Yield (path, parameter name) for ``{{resolve:ssm:NAME}}`` inside strings."""
-    stack: list[tuple[Json, tuple[str | int, ...]]] = [(value, path)]
-    while stack:
-        node, here = stack.pop()
+    for node, here, frames in _walk(value, path):
         if isinstance(node, str):
             if "{{resolve:ssm:" in node:
                 for match in _SSM_DYNAMIC.finditer(node):
                     yield here, match.group(1)
-        elif isinstance(node, dict):
-            for k, v in node.items():
-                stack.append((v, (*here, k)))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                stack.append((v, (*here, i)))
+        elif isinstance(node, (dict, list)):
+            frames.append(_children(node, here))
 
 
 @dataclass(frozen=True)

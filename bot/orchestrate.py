@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot import synth_cache
 from bot.analysis import analyze, build_context
-from bot.assembly import AssemblyError, Limits, load_assembly
+from bot.assembly import AssemblyError, Limits, load_assemblies
 from bot.cdk_diff import changed_stack_diffs
 from bot.gcpause import cyclic_gc_paused
 from bot.model import AnalysisResult, Severity
@@ -120,7 +120,7 @@ def _run_analysis(
     base_source: Path | None = None,
 ) -> AnalysisResult:
     limits = Limits.from_environment(os.environ)
-    base_assembly, head_assembly = load_assembly(base, limits), load_assembly(head, limits)
+    base_assembly, head_assembly = load_assemblies(base, head, limits)
     context = build_context(base_assembly, head_assembly)
     result = analyze(base_assembly, head_assembly, context)
     if live is not None:

@@ -24,12 +24,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
-
-import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; types-PyYAML does
+from typing import TYPE_CHECKING
 
 from bot.deploy_command import DeployCommand, find_deploys
 from bot.deploy_sites import DeploySite, Quoting
 from bot.files import read_text, repo_files
+from bot.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; types-PyYAML does
+else:
+    yaml = lazy_module("yaml")  # only repositories with workflows or buildspecs need it
 
 GITHUB_WORKFLOW = "github-workflow"
 BUILDSPEC = "buildspec"

@@ -10,11 +10,14 @@ parameters and outputs and deploy with their parent: they create no reference he
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
+
+import orjson
 
 from bot.intrinsics import (
     Scope,
@@ -153,12 +156,12 @@ def build_graph(assembly: Assembly, scans: dict[str, Any] | None = None) -> Refe
     ssm_environments = {environment for environment, _ in ssm}
     references: list[Reference] = []
     for stack in stacks:
-        calls = _cached(scans, "calls", stack, _calls)
+        calls, ssm_reads = _cached(scans, "reads", stack, _reads)
         references.extend(_strong(stack, export_index, calls.get(IMPORT, [])))
         references.extend(_weak(stack, by_name, calls.get(GET_STACK_OUTPUT, [])))
         # No SSM link without a parameter the app writes in a compatible environment.
         if any(e.compatible(stack.environment) for e in ssm_environments):
-            references.extend(_ssm(stack, ssm_index, _cached(scans, "ssm", stack, _ssm_scan)))
+            references.extend(_ssm(stack, ssm_index, ssm_reads))
     resolved = tuple(r for r in references if r.producer is not None or not r.ambiguous_producers)
     ambiguous = tuple(r for r in references if r.producer is None and r.ambiguous_producers)
     return ReferenceGraph(exports, ssm, resolved, ambiguous)
@@ -182,16 +185,54 @@ def _cached(scans: dict[str, Any], kind: str, stack: Stack, scan: Callable[[Stac
     return result
 
 
-def _calls(stack: Stack) -> dict[str, list[Call]]:
-    """Every Fn::ImportValue and Fn::GetStackOutput of a stack, in one walk of its template."""
-    found: dict[str, list[Call]] = defaultdict(list)
+def _reads(stack: Stack) -> tuple[dict[str, list[Call]], list[SsmRead]]:
+    """Every Fn::ImportValue, Fn::GetStackOutput and SSM read of a stack.
+
+    Only the values whose JSON text names what is looked for are walked: most resources
+    of an app read nothing from another stack.
+    """
+    typed = {
+        name for name, p in stack.parameters.items()
+        if p.type.startswith("AWS::SSM::Parameter::Value<") and isinstance(p.default, str)
+    }
+    typed_names = re.compile("|".join(re.escape(n) for n in sorted(typed)).encode()) if typed else None
+    calls: dict[str, list[Call]] = defaultdict(list)
+    ssm: list[SsmRead] = []
     for logical_id, prefix, value, construct_path in _sections(stack):
-        for path, function, argument in walk_any_calls(value, _READS, prefix):
-            found[function].append((logical_id, path, argument, construct_path))
-    return found
+        text = _json_text(value)
+        if text is None or _READ_NAMES.search(text):
+            for path, function, argument in walk_any_calls(value, _READS, prefix):
+                calls[function].append((logical_id, path, argument, construct_path))
+        if typed_names is not None and (text is None or typed_names.search(text)):
+            for target in walk_targets(value, prefix):
+                if target.attribute is None and target.logical_id in typed:
+                    ssm.append((logical_id, target.path, target.logical_id, False, construct_path))
+        if text is None or _SSM_DYNAMIC_NEEDLE in text:
+            for path, name in walk_ssm_dynamic_references(value, prefix):
+                ssm.append((logical_id, path, name, True, construct_path))
+    return calls, ssm
 
 
 _READS = frozenset({IMPORT, GET_STACK_OUTPUT})
+_READ_NAMES = re.compile(b'"(?:' + b"|".join(re.escape(n.encode()) for n in sorted(_READS)) + b')"')
+_SSM_DYNAMIC_NEEDLE = b"{{resolve:ssm:"
+
+
+def _json_text(value: Json) -> bytes | None:
+    """A value's JSON text, to test for names before walking it; None when it cannot be written.
+
+    orjson writes every character but ``"``, ``\\`` and control characters as is, so a
+    name made of other characters cannot hide behind an escape. What orjson cannot write
+    (a live template's odd scalar, more than 255 levels) is walked to be safe.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    if not isinstance(value, (dict, list)):
+        return b""
+    try:
+        return orjson.dumps(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _sections(stack: Stack) -> Iterable[tuple[str | None, tuple[str | int, ...], Json, str | None]]:
@@ -298,23 +339,6 @@ def _ssm_parameters_written(stack: Stack) -> Iterable[tuple[str, str]]:
 
 
 SsmRead = tuple[str | None, tuple[str | int, ...], str, bool, str | None]  # resource, path, name, dynamic?, construct
-
-
-def _ssm_scan(stack: Stack) -> list[SsmRead]:
-    """Refs to SSM-typed parameters (by the parameter's logical id) and `{{resolve:ssm:}}` names."""
-    typed = {
-        name for name, p in stack.parameters.items()
-        if p.type.startswith("AWS::SSM::Parameter::Value<") and isinstance(p.default, str)
-    }
-    found: list[SsmRead] = []
-    for logical_id, prefix, value, construct_path in _sections(stack):
-        if typed:
-            for target in walk_targets(value, prefix):
-                if target.attribute is None and target.logical_id in typed:
-                    found.append((logical_id, target.path, target.logical_id, False, construct_path))
-        for path, name in walk_ssm_dynamic_references(value, prefix):
-            found.append((logical_id, path, name, True, construct_path))
-    return found
 
 
 def _ssm(stack: Stack, written: PublishedIndex, scan: list[SsmRead]) -> list[Reference]:

@@ -18,7 +18,9 @@ Rules modelled (DOMAIN.md sections 1, 2 and 4):
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -92,6 +94,7 @@ class SelectionError(Exception):
 # --- stack selection and order --------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _pattern(selector: str) -> re.Pattern[str]:
     # minimatch-style: `*` stays within one path segment, `**` crosses them.
     out = ""
@@ -112,6 +115,9 @@ def _pattern(selector: str) -> re.Pattern[str]:
     return re.compile(out + r"\Z")
 
 
+_GLOB = re.compile(r"[*?]")
+
+
 def select(version: AppVersion, command: DeployCommand) -> list[str]:
     """Stack ids `cdk deploy` will deploy, upstream stacks included unless exclusively."""
     if command.all_stacks:
@@ -119,8 +125,11 @@ def select(version: AppVersion, command: DeployCommand) -> list[str]:
     else:
         chosen = set()
         for selector in command.selectors:
-            pattern = _pattern(selector)
-            matched = {i for i in version.stacks if pattern.match(i)}
+            if not _GLOB.search(selector):  # a plain id matches only itself: no scan of every stack
+                matched = {selector} if selector in version.stacks else set()
+            else:
+                pattern = _pattern(selector)
+                matched = {i for i in version.stacks if pattern.match(i)}
             if not matched:
                 raise SelectionError(f"No stack found matching '{selector}'")
             chosen |= matched
@@ -149,19 +158,32 @@ def upstream(version: AppVersion, ids: Iterable[str]) -> set[str]:
 
 
 def waves(version: AppVersion, ids: Iterable[str]) -> list[list[str]]:
-    """Deploy order: each wave's stacks have every selected dependency in earlier waves."""
+    """Deploy order: each wave's stacks have every selected dependency in earlier waves.
+
+    Kahn's algorithm, one wave at a time: linear in stacks and dependencies.
+    """
     remaining = set(ids)
-    done: set[str] = set()
+    waiting: dict[str, int] = {}  # selected dependencies not deployed yet
+    dependents: dict[str, list[str]] = defaultdict(list)
+    for i in remaining:
+        deps = version.stacks[i].dependencies & remaining
+        waiting[i] = len(deps)
+        for dep in deps:
+            dependents[dep].append(i)
+    ready = sorted(i for i, n in waiting.items() if n == 0)
     out: list[list[str]] = []
-    while remaining:
-        ready = sorted(
-            i for i in remaining if not (version.stacks[i].dependencies & remaining) - done
-        )
-        if not ready:
-            raise SelectionError(f"dependency cycle between {', '.join(sorted(remaining))}")
+    while ready:
         out.append(ready)
-        remaining -= set(ready)
-        done |= set(ready)
+        remaining.difference_update(ready)
+        following = []
+        for i in ready:
+            for dependent in dependents.get(i, ()):
+                waiting[dependent] -= 1
+                if waiting[dependent] == 0:
+                    following.append(dependent)
+        ready = sorted(following)
+    if remaining:
+        raise SelectionError(f"dependency cycle between {', '.join(sorted(remaining))}")
     return out
 
 
@@ -173,27 +195,69 @@ def widest_wave(version: AppVersion, ids: Iterable[str]) -> int:
 # --- one stack -------------------------------------------------------------------
 
 
-def _importers(state: State, export: str, besides: str) -> list[str]:
-    return sorted(n for n, d in state.items() if n != besides and export in d.spec.imports)
+class _Index:
+    """Who exports, imports and writes what in one state: lookups without scanning every stack.
+
+    Kept in step with the state it was built from (``put``/``drop``), so judging N stacks
+    against a state of N stacks costs N lookups, not N scans.
+    """
+
+    def __init__(self, state: State) -> None:
+        self.exporters: dict[str, set[str]] = defaultdict(set)
+        self.importers: dict[str, set[str]] = defaultdict(set)
+        self.writers: dict[str, set[str]] = defaultdict(set)
+        for name, deployed in state.items():
+            self.put(name, deployed.spec)
+
+    def put(self, name: str, spec: StackSpec) -> None:
+        for export in spec.exports:
+            self.exporters[export].add(name)
+        for export in spec.imports:
+            self.importers[export].add(name)
+        for parameter in spec.ssm_writes:
+            self.writers[parameter].add(name)
+
+    def drop(self, name: str, spec: StackSpec) -> None:
+        for export in spec.exports:
+            self.exporters[export].discard(name)
+        for export in spec.imports:
+            self.importers[export].discard(name)
+        for parameter in spec.ssm_writes:
+            self.writers[parameter].discard(name)
+
+    def replace(self, state: dict[str, Deployed], deployed: Deployed) -> None:
+        """Put ``deployed`` into ``state`` in place of what had its name, and index it."""
+        name = deployed.spec.name
+        if name in state:
+            self.drop(name, state[name].spec)
+        state[name] = deployed
+        self.put(name, deployed.spec)
+
+    def importers_besides(self, export: str, besides: str) -> list[str]:
+        return sorted(n for n in self.importers.get(export, ()) if n != besides)
+
+    def exporter(self, export: str) -> str | None:
+        owners = self.exporters.get(export)
+        return min(owners) if owners else None
+
+    def ssm_writer(self, parameter: str) -> str | None:
+        owners = self.writers.get(parameter)
+        return min(owners) if owners else None
 
 
-def _exporter(state: State, export: str) -> str | None:
-    for name, deployed in sorted(state.items()):
-        if export in deployed.spec.exports:
-            return name
-    return None
-
-
-def check_update(state: State, spec: StackSpec, app_parameters: frozenset[str] = frozenset()) -> str | None:
+def check_update(state: State, spec: StackSpec, app_parameters: frozenset[str] = frozenset(),
+                 index: _Index | None = None) -> str | None:
     """The CloudFormation error deploying ``spec`` over ``state`` would raise, if any.
 
     ``app_parameters``: SSM parameters some stack of the app writes; a read of one
     that is not deployed yet fails, while other parameters come from outside the app.
+    ``index``: the state's index, when the caller keeps one.
     """
+    index = index or _Index(state)
     current = state.get(spec.name)
     if current is not None:
         for export, token in sorted(current.spec.exports.items()):
-            users = _importers(state, export, spec.name)
+            users = index.importers_besides(export, spec.name)
             if not users:
                 continue
             if export not in spec.exports:
@@ -201,11 +265,11 @@ def check_update(state: State, spec: StackSpec, app_parameters: frozenset[str] =
             if spec.exports[export] != token:
                 return f"Cannot update export {export} as it is in use by {users[0]}"
     for export in sorted(spec.exports):
-        owner = _exporter(state, export)
+        owner = index.exporter(export)
         if owner is not None and owner != spec.name:
             return f"Export with name {export} is already exported by stack {owner}"
     for export in sorted(spec.imports):
-        owner = _exporter(state, export)
+        owner = index.exporter(export)
         if owner is None or owner == spec.name:
             return f"No export named {export} found"
     for producer, output in sorted(spec.weak_reads):
@@ -213,15 +277,8 @@ def check_update(state: State, spec: StackSpec, app_parameters: frozenset[str] =
         if deployed is None or output not in deployed.spec.outputs:
             return f"Fn::GetStackOutput: stack {producer} has no output {output}"
     for parameter in sorted(spec.ssm_reads):
-        if _ssm_writer(state, parameter) is None and parameter in app_parameters:
+        if index.ssm_writer(parameter) is None and parameter in app_parameters:
             return f"Unable to fetch parameters [{parameter}] from parameter store for this account"
-    return None
-
-
-def _ssm_writer(state: State, parameter: str) -> str | None:
-    for name, deployed in sorted(state.items()):
-        if parameter in deployed.spec.ssm_writes:
-            return name
     return None
 
 
@@ -241,78 +298,86 @@ def _skipped(state: State, spec: StackSpec, force: bool) -> bool:
 def run(initial: State, invocations: Sequence[Invocation]) -> Simulation:
     """Apply each invocation in turn; stop at the first failure."""
     state: dict[str, Deployed] = dict(initial)
+    index = _Index(state)  # kept in step with ``state`` through every invocation
     steps: list[StepOutcome] = []
     for invocation in invocations:
-        outcome, state = _invoke(state, invocation)
+        outcome = _invoke(state, index, invocation)
         steps.append(outcome)
         if outcome.error is not None:
-            return Simulation(tuple(steps), state, outcome.error, stale_reads(state))
-    return Simulation(tuple(steps), state, None, stale_reads(state))
+            return Simulation(tuple(steps), state, outcome.error, stale_reads(state, index))
+    return Simulation(tuple(steps), state, None, stale_reads(state, index))
 
 
-def _invoke(state: dict[str, Deployed], invocation: Invocation) -> tuple[StepOutcome, dict[str, Deployed]]:
+def _invoke(state: dict[str, Deployed], index: _Index, invocation: Invocation) -> StepOutcome:
+    """Deploy (or delete) in place: ``state`` and ``index`` end as CloudFormation would leave them."""
     if invocation.delete is not None:
-        return _delete(state, invocation.delete)
+        return _delete(state, index, invocation.delete)
     version, command = invocation.version, invocation.command
     assert command is not None
     try:
         order = waves(version, select(version, command))
     except SelectionError as exc:
-        return StepOutcome(command.raw, (), (), str(exc)), state
+        return StepOutcome(command.raw, (), (), str(exc))
     app_parameters = frozenset(p for s in version.stacks.values() for p in s.ssm_writes)
     deployed: list[str] = []
     skipped: list[str] = []
     for wave in order:
-        before = dict(state)
+        # Every stack of a wave is judged against the state before the wave; what it
+        # deploys lands once the whole wave has been judged.
+        landed: list[Deployed] = []
         errors = []
         for stack_id in wave:
             spec = version.stacks[stack_id]
-            if _skipped(before, spec, command.force):
+            if _skipped(state, spec, command.force):
                 skipped.append(stack_id)
                 continue
-            error = check_update(before, spec, app_parameters)
+            error = check_update(state, spec, app_parameters, index)
             if error is not None:
                 errors.append(f"{spec.name}: {error}")
                 continue  # rolled back: the deployed stack stays as it was
-            state[spec.name] = Deployed(spec, _resolve(before, spec))
+            landed.append(Deployed(spec, _resolve(state, spec, index)))
             deployed.append(stack_id)
+        for outcome in landed:
+            index.replace(state, outcome)
         if errors:
-            return StepOutcome(command.raw, tuple(deployed), tuple(skipped), errors[0]), state
-    return StepOutcome(command.raw, tuple(deployed), tuple(skipped)), state
+            return StepOutcome(command.raw, tuple(deployed), tuple(skipped), errors[0])
+    return StepOutcome(command.raw, tuple(deployed), tuple(skipped))
 
 
-def _delete(state: dict[str, Deployed], name: str) -> tuple[StepOutcome, dict[str, Deployed]]:
+def _delete(state: dict[str, Deployed], index: _Index, name: str) -> StepOutcome:
     label = f"aws cloudformation delete-stack --stack-name {name}"
     current = state.get(name)
     if current is None:
-        return StepOutcome(label, (), (), f"Stack with id {name} does not exist"), state
+        return StepOutcome(label, (), (), f"Stack with id {name} does not exist")
     for export in sorted(current.spec.exports):
-        users = _importers(state, export, name)
+        users = index.importers_besides(export, name)
         if users:
             error = f"{name}: Export {export} cannot be deleted as it is in use by {users[0]}"
-            return StepOutcome(label, (), (), error), state
-    remaining = {n: d for n, d in state.items() if n != name}
-    return StepOutcome(label, (name,), ()), remaining
+            return StepOutcome(label, (), (), error)
+    index.drop(name, current.spec)
+    del state[name]
+    return StepOutcome(label, (name,), ())
 
 
-def stale_reads(state: State) -> tuple[str, ...]:
+def stale_reads(state: State, index: _Index | None = None) -> tuple[str, ...]:
     """Consumers whose weak/SSM value is older than what the producer now publishes."""
     stale = []
+    index = index or _Index(state)
     for name, deployed in sorted(state.items()):
-        current = _resolve(state, deployed.spec)
+        current = _resolve(state, deployed.spec, index)
         for key, token in sorted(deployed.resolved.items()):
             if key in current and current[key] != token:
                 stale.append(f"{name} still holds the old value of {key.split(':', 1)[1]}")
     return tuple(stale)
 
 
-def _resolve(state: State, spec: StackSpec) -> dict[str, str]:
+def _resolve(state: State, spec: StackSpec, index: _Index) -> dict[str, str]:
     resolved: dict[str, str] = {}
     for producer, output in spec.weak_reads:
         if producer in state and output in state[producer].spec.outputs:
             resolved[f"weak:{producer}.{output}"] = state[producer].spec.outputs[output]
     for parameter in spec.ssm_reads:
-        writer = _ssm_writer(state, parameter)
+        writer = index.ssm_writer(parameter)
         if writer is not None:
             resolved[f"ssm:{parameter}"] = state[writer].spec.ssm_writes[parameter]
     return resolved
@@ -320,7 +385,7 @@ def _resolve(state: State, spec: StackSpec) -> dict[str, str]:
 
 def resolved_reads(state: State, spec: StackSpec) -> dict[str, str]:
     """What the weak and SSM reads of ``spec`` get when it is deployed over ``state``."""
-    return _resolve(state, spec)
+    return _resolve(state, spec, _Index(state))
 
 
 def deployed_state(version: AppVersion) -> dict[str, Deployed]:
@@ -330,13 +395,13 @@ def deployed_state(version: AppVersion) -> dict[str, Deployed]:
         order = waves(version, version.stacks)
     except SelectionError:  # a dependency cycle: it is deployed all the same; reads resolve below
         order = [sorted(version.stacks)]
+    index = _Index(state)
     for wave in order:
-        before = dict(state)
-        for stack_id in wave:
-            spec = version.stacks[stack_id]
-            state[spec.name] = Deployed(spec, _resolve(before, spec))
+        landed = [Deployed(spec, _resolve(state, spec, index)) for spec in (version.stacks[i] for i in wave)]
+        for outcome in landed:
+            index.replace(state, outcome)
     # Reads resolve against the final state: a deployed base is not stale.
-    return {n: replace(d, resolved=_resolve(state, d.spec)) for n, d in state.items()}
+    return {n: replace(d, resolved=_resolve(state, d.spec, index)) for n, d in state.items()}
 
 
 def differences(state: State, target: AppVersion) -> list[str]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.synth_cache import APPS_DIR, synth_cached
+from tests.synth_cache import APPS_DIR, all_apps, default_workers, missing, prewarm, synth_cached
 
 __all__ = ["APPS_DIR"]
 
@@ -22,3 +23,25 @@ def synth_app() -> Callable[[str, str], Path]:
     Synthesizes with the real cdk CLI; results are cached under ``tests/.cache/synth``.
     """
     return synth_cached
+
+
+# A run that collects at least this many tests using real synthesized apps synthesizes
+# every missing app up front, several at a time; a targeted run synthesizes on demand.
+PREWARM_FROM = 4
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    users = [item for item in session.items if "synth_app" in getattr(item, "fixturenames", ())]
+    if len(users) < PREWARM_FROM:
+        return
+    pairs = missing(all_apps())
+    if not pairs:
+        return
+    workers = default_workers()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    started = time.perf_counter()
+    errors = prewarm(pairs, workers)
+    if reporter is not None:
+        reporter.write_line(f"synthesized {len(pairs) - len(errors)} test app variants in "
+                            f"{time.perf_counter() - started:.0f}s, {workers} at a time"
+                            + (f"; {len(errors)} failed (their tests will say why)" if errors else ""))

@@ -5,11 +5,14 @@
 ``bot/synth.py`` (the CLI flags), the aws-cdk-lib version and the cdk CLI version: a
 rerun reuses the folder, any change synthesizes again. A synth writes to a temporary
 folder that is renamed into place only when it succeeded, so an interrupted run never
-leaves a half cache. Not thread-safe (pytest runs it in one process).
+leaves a half cache. Processes and worktrees may share the cache
+(``CDK_EXPORT_GUARD_TEST_CACHE``); ``prewarm`` synthesizes many apps at once, one thread
+per ``cdk synth`` child, never the same app and variant twice at a time.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import hashlib
 import importlib.metadata
@@ -18,6 +21,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from bot import synth
@@ -50,7 +54,8 @@ def synth_cached(name: str, variant: str) -> Path:
     if (target / "manifest.json").is_file():
         return target
     slot.mkdir(parents=True, exist_ok=True)
-    scratch = slot / f".partial-{target.name}-{os.getpid()}"  # processes may share the cache
+    # Processes (and prewarm's threads, one per pair) may share the cache.
+    scratch = slot / f".partial-{target.name}-{os.getpid()}-{threading.get_ident()}"
     try:
         synth.synthesize(
             source, scratch,
@@ -68,6 +73,42 @@ def synth_cached(name: str, variant: str) -> Path:
     if "CDK_EXPORT_GUARD_TEST_CACHE" not in os.environ:  # a shared cache serves other trees
         _prune(slot, variant, keep=target)
     return target
+
+
+def all_apps() -> list[str]:
+    """Every test app, and the bundled example."""
+    return ["example", *sorted(p.name for p in APPS_DIR.iterdir() if (p / "app.py").is_file())]
+
+
+def missing(names: list[str]) -> list[tuple[str, str]]:
+    """(app, variant) pairs not in the cache yet."""
+    return [(name, variant) for name in names for variant in VARIANTS
+            if not (CACHE_DIR / name / f"{variant}-{cache_key(app_dir(name))}" / "manifest.json").is_file()]
+
+
+def prewarm(pairs: list[tuple[str, str]], workers: int) -> dict[tuple[str, str], str]:
+    """Synthesize ``pairs`` with up to ``workers`` synths at once; the errors, by pair.
+
+    A failure is only reported here: the test that needs that app synthesizes it again
+    and fails with the full message.
+    """
+    if not pairs:
+        return {}
+    _cdk_cli(), _cdk_cli_version()  # resolved once, before the threads share them
+    errors: dict[tuple[str, str], str] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(synth_cached, name, variant): (name, variant) for name, variant in pairs}
+        for future in concurrent.futures.as_completed(futures):
+            error = future.exception()
+            if error is not None:
+                errors[futures[future]] = f"{type(error).__name__}: {str(error)[:200]}"
+    return errors
+
+
+def default_workers() -> int:
+    """``CDK_EXPORT_GUARD_SYNTH_JOBS``, else the core count: each synth is a Node and a Python process."""
+    text = os.environ.get("CDK_EXPORT_GUARD_SYNTH_JOBS", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else (os.cpu_count() or 1)
 
 
 def cache_key(source: Path) -> str:

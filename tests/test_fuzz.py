@@ -1,8 +1,8 @@
 """Fuzz target: mutated assemblies through the loader, analyzer, planner and renderers.
 
 Allowed outcomes: a one-line AssemblyError, or a full report. Anything else (a
-traceback, a hang) is a bug. CI runs 10,000 inputs (``CI=true``); a local run 500;
-``FUZZ_EXAMPLES`` overrides.
+traceback, a hang) is a bug. CI runs 10,000 inputs (``CI=true``, about 10 minutes);
+a local run 100, to keep ``make test`` short; ``FUZZ_EXAMPLES`` overrides.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bot.remedy import attach_plans
 from bot.render import json_report, markdown, sarif, text
 from tests.builders import AppBuilder, get_att, import_value, ref
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or (10_000 if os.environ.get("CI") == "true" else 500))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or (10_000 if os.environ.get("CI") == "true" else 100))
 
 
 def seed_app(key: str) -> AppBuilder:

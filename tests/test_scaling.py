@@ -2,10 +2,11 @@
 
 The analysis of an app 4x the size (stacks and references together, a pull request
 4x as busy) must take about 4x the time, not 16x. Ratios of times measured on the
-same machine in the same run, best of 3: no absolute time is asserted, so slow or
+same machine in the same run (CPU time of the process), best of 3: no absolute time is asserted, so slow or
 shared CI machines do not make it flaky. Many small stacks make per-stack costs
 (stack pairing, deploy simulation, app versions) weigh as much as per-resource ones.
-`make bench` measures the same at full size.
+`make bench` measures the same at full size (goal 4.5x per 4x); the bound here is
+looser (6x) because a small app on a shared CI machine is noisier.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import filecmp
 from pathlib import Path
 
+from bench.fanout import write_fanout
 from bench.generate import ChangePlan, generate, load_changes
 from bench.measure import analysis
 from bot.model import AnalysisResult
@@ -20,7 +22,8 @@ from bot.model import AnalysisResult
 STACKS = 30  # 1x; 4x = 120 stacks
 RESOURCES = 8  # per stack
 REFERENCES_PER_STACK = 5
-LIMIT = 8.0  # linear: ~4x; quadratic: ~16x
+LIMIT = 6.0  # linear: ~4x; quadratic: ~16x
+FANOUT = 200  # consumers of one producer at 1x; 4x = 800
 
 
 def best_of(runs: int, base: Path, head: Path) -> tuple[dict[str, float], AnalysisResult]:
@@ -28,10 +31,15 @@ def best_of(runs: int, base: Path, head: Path) -> tuple[dict[str, float], Analys
     result = None
     for _ in range(runs):
         result, phases = analysis(base, head)
-        if best is None or phases["total"] < best["total"]:
+        if best is None or phases["cpu_total"] < best["cpu_total"]:
             best = phases
     assert best is not None and result is not None
     return best, result
+
+
+def per_phase(timings: dict[int, dict[str, float]]) -> dict[str, float]:
+    return {k: round(timings[4][k] / timings[1][k], 1) for k in timings[1]
+            if k.startswith("cpu") and timings[1][k] > 0.005}
 
 
 # Before bot/versions.py built each app version once (`Versions`), attach_plans grew
@@ -47,8 +55,8 @@ def test_analysis_time_grows_linearly_with_the_app(tmp_path: Path) -> None:
         expected = set(load_changes(tmp_path / f"x{factor}")["expected_rules"])
         assert expected <= found, f"{factor}x: the generated pull request lost findings: {expected - found}"
         timings[factor] = phases
-    ratio = timings[4]["total"] / timings[1]["total"]
-    by_phase = {k: round(timings[4][k] / timings[1][k], 1) for k in timings[1] if timings[1][k] > 0.005}
+    ratio = timings[4]["cpu_total"] / timings[1]["cpu_total"]
+    by_phase = per_phase(timings)
     assert ratio < LIMIT, (
         f"4x the app took {ratio:.1f}x the time (linear: ~4x); per phase: {by_phase}; "
         f"1x: {timings[1]}, 4x: {timings[4]}"
@@ -86,3 +94,19 @@ def test_generated_assemblies_look_like_cdk_output(tmp_path: Path) -> None:
     unchanged, _ = analysis(*generate(tmp_path / "same", stacks=12, resources_per_stack=30, references=80, seed=5,
                                       change=ChangePlan.none()))
     assert not unchanged.findings and all(s.status == "unchanged" for s in unchanged.stacks)
+
+
+# One producer, many consumers: stack selection, the upstream closure and the deploy
+# simulation once looped consumers x consumers (2,000 consumers took 22 s, 5,000 360 s).
+def test_a_producer_with_4x_the_consumers_takes_about_4x_the_time(tmp_path: Path) -> None:
+    timings = {}
+    for factor in (1, 4):
+        base, head = write_fanout(tmp_path / f"x{factor}", FANOUT * factor)
+        phases, result = best_of(2, base, head)
+        (finding,) = result.findings
+        assert finding.rule == "export-value-change-in-use" and len(finding.consumers) == FANOUT * factor
+        assert finding.remediation is not None and finding.remediation.checked  # the simulator accepts the plan
+        timings[factor] = phases
+    ratio = timings[4]["cpu_total"] / timings[1]["cpu_total"]
+    by_phase = per_phase(timings)
+    assert ratio < LIMIT, f"4x the consumers took {ratio:.1f}x the time (linear: ~4x); per phase: {by_phase}"

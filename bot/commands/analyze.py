@@ -6,17 +6,11 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bot.model import AnalysisResult, Severity
-from bot.orchestrate import run_analysis
-from bot.render import json_report, markdown, sarif, text
 
-RENDERERS = {
-    "text": text.render,
-    "markdown": markdown.render,
-    "json": json_report.render,
-    "sarif": sarif.render,
-}
+FORMATS = ("json", "markdown", "sarif", "text")
 FAIL_ON = ("blocker", "warning", "notice", "never")
 
 
@@ -39,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         "'modelled')")
     parser.add_argument("--app", dest="app_command", help="with --verify-plans: the app command (default: cdk.json's)")
     parser.add_argument("--repo", type=Path, help="repository root: check its deploy commands (default: --source)")
-    parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
     parser.add_argument(
         "--fail-on",
@@ -71,6 +65,22 @@ def exit_code(result: AnalysisResult, fail_on: str) -> int:
     return 1 if any(f.severity >= threshold for f in result.findings) else 0
 
 
+def render(result: AnalysisResult, report_format: str) -> str:
+    """The report in ``report_format``; each renderer is imported only when used."""
+    from bot.render import json_report, markdown, sarif, text
+
+    renderers = {"text": text.render, "markdown": markdown.render, "json": json_report.render,
+                 "sarif": sarif.render}
+    return renderers[report_format](result)
+
+
+def run_analysis(*args: Any, **kwargs: Any) -> AnalysisResult:
+    """``bot.orchestrate.run_analysis``, imported on first use: `--help` needs no analysis."""
+    from bot.orchestrate import run_analysis as run
+
+    return run(*args, **kwargs)
+
+
 def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     live = None
@@ -98,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
 
         for line in problems(result):
             print(f"cdk-export-guard: {line}", file=sys.stderr)
-    report = RENDERERS[args.format](result)
+    report = render(result, args.format)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(report, encoding="utf-8")

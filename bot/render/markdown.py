@@ -37,13 +37,18 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import jinja2
-import jinja2.sandbox
+from typing import TYPE_CHECKING
 
 from bot import __version__
+from bot.lazy import lazy_module
 from bot.model import AnalysisResult, Finding, PipelineEdit, Severity
 from bot.render import escape, levels
+
+if TYPE_CHECKING:
+    import jinja2
+    import jinja2.sandbox
+else:
+    jinja2 = lazy_module("jinja2")  # the text and JSON formats never need it
 
 MARKER = "<!-- cdk-export-guard -->"
 TEMPLATE = "comment.md.j2"

@@ -1,0 +1,204 @@
+"""Hostile cloud assemblies (issue #12, item 6, the loader's side): a one-line error or a
+report, in bounded time and memory; never a traceback, a hang or a file outside the
+assembly. Each test runs the whole `analyze` command in a child process with a timeout,
+so a hang fails the test instead of stalling the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from bot.assembly import AssemblyError, Limits, load_assembly
+from tests.builders import AppBuilder, import_value, ref
+
+TIMEOUT = 60
+
+
+def layer_app(key: str) -> AppBuilder:
+    app = AppBuilder()
+    p = app.stack("Producer")
+    p.resource("Layer", "AWS::Lambda::LayerVersion", Content={"S3Bucket": "b", "S3Key": f"{key}.zip"})
+    p.export("LayerArn", ref("Layer"), "Producer:ExportsOutputRefLayer")
+    c = app.stack("Consumer", depends_on=["Producer"])
+    c.resource("Fn", "AWS::Lambda::Function", Layers=[import_value("Producer:ExportsOutputRefLayer")])
+    return app
+
+
+def analyze(base: Path, head: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "bot", "analyze", "--base", str(base), "--head", str(head),
+               "--format", "json", "--fail-on", "never"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], words: str) -> None:
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cdk-export-guard: error: "), done.stderr[-2000:]
+    assert words in lines[0]
+
+
+def joins(depth: int) -> object:
+    value: object = ref("Layer")
+    for _ in range(depth):
+        value = {"Fn::Join": ["", [value]]}
+    return value
+
+
+def test_an_output_300_joins_deep_is_a_one_line_error(tmp_path: Path) -> None:
+    base = layer_app("k1").write(tmp_path / "base")
+    head = layer_app("k2")
+    head.stacks["Producer"].output("Deep", joins(300), "deep-export")
+    done = analyze(base, head.write(tmp_path / "head"))
+    assert_one_line_error(done, "nested more than 100 levels deep")
+
+
+def test_a_1000_deep_array_in_a_property_is_a_one_line_error(tmp_path: Path) -> None:
+    base = layer_app("k1").write(tmp_path / "base")
+    head = layer_app("k2")
+    head.stacks["Consumer"].resource("Q", "AWS::SQS::Queue", Tags="DEEP")
+    folder = head.write(tmp_path / "head")  # json.dumps itself cannot write 1,000 levels
+    template = folder / "Consumer.template.json"
+    template.write_bytes(template.read_bytes().replace(b'"DEEP"', b"[" * 1000 + b"]" * 1000))
+    done = analyze(base, folder)
+    assert_one_line_error(done, "nested more than 100 levels deep")
+
+
+def test_real_depth_is_still_read(tmp_path: Path) -> None:
+    """Templates nest about 13 levels; 90 is refused by nothing."""
+    base = layer_app("k1").write(tmp_path / "base")
+    head = layer_app("k2")
+    head.stacks["Producer"].output("Deepish", joins(29), "deepish-export")  # 3 levels per join
+    done = analyze(base, head.write(tmp_path / "head"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["findings"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_as_template_is_refused_without_waiting(tmp_path: Path) -> None:
+    base = layer_app("k1").write(tmp_path / "base")
+    head = layer_app("k2").write(tmp_path / "head")
+    (head / "Consumer.template.json").unlink()
+    os.mkfifo(head / "Consumer.template.json")
+    done = analyze(base, head)
+    assert_one_line_error(done, "Consumer.template.json is not a regular file")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_as_tree_json_is_ignored_without_waiting(tmp_path: Path) -> None:
+    base = layer_app("k1").write(tmp_path / "base")
+    head = layer_app("k2").write(tmp_path / "head")
+    (head / "tree.json").unlink()
+    os.mkfifo(head / "tree.json")
+    done = analyze(base, head)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["head"]["cdk_library_version"] is None
+    assert any("tree.json ignored: it is not a regular file" in note for note in report["notes"])
+
+
+def test_invalid_utf8_in_tree_json_leaves_the_version_unknown(tmp_path: Path) -> None:
+    base = layer_app("k1").write(tmp_path / "base")
+    head = layer_app("k2").write(tmp_path / "head")
+    (head / "tree.json").write_bytes(
+        b'{"version":"tree-0.1","tree":{"id":"App","path":"","constructInfo":'
+        b'{"fqn":"aws-cdk-lib.App","version":"2.\xff\xfe.0"}}}'
+    )
+    done = analyze(base, head)
+    assert done.returncode == 0, done.stderr
+    assert "codec" not in done.stderr
+    assert json.loads(done.stdout)["head"]["cdk_library_version"] is None
+
+
+def test_tree_json_symlinked_outside_the_assembly_is_not_read(tmp_path: Path) -> None:
+    base = layer_app("k1").write(tmp_path / "base")
+    head = layer_app("k2").write(tmp_path / "head")
+    outside = tmp_path / "outside-tree.json"
+    outside.write_text(json.dumps({"tree": {"id": "App", "constructInfo": {
+        "fqn": "aws-cdk-lib.App", "version": "2.999.0"}}}))
+    (head / "tree.json").unlink()
+    (head / "tree.json").symlink_to(outside)
+    done = analyze(base, head)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["head"]["cdk_library_version"] is None
+    assert any("escapes the assembly folder" in note for note in report["notes"])
+
+
+def test_root_manifest_symlinked_outside_the_assembly_is_refused(tmp_path: Path) -> None:
+    base = layer_app("k1").write(tmp_path / "base")
+    head = layer_app("k2").write(tmp_path / "head")
+    outside = tmp_path / "outside-manifest.json"
+    (head / "manifest.json").rename(outside)
+    (head / "manifest.json").symlink_to(outside)
+    done = analyze(base, head)
+    assert_one_line_error(done, "escapes the assembly folder")
+
+
+def test_a_symlink_that_stays_inside_the_assembly_is_followed(tmp_path: Path) -> None:
+    head = layer_app("k2").write(tmp_path / "head")
+    (head / "real-manifest.json").write_bytes((head / "manifest.json").read_bytes())
+    (head / "manifest.json").unlink()
+    (head / "manifest.json").symlink_to(head / "real-manifest.json")
+    assert sorted(load_assembly(head).stacks) == ["Consumer", "Producer"]
+
+
+def nested_empty_arrays(size: int) -> bytes:
+    count = (size - 2) // 3
+    return b"[" + b",".join([b"[]"] * count) + b"]"
+
+
+def test_memory_stays_within_4x_a_template_of_nested_empty_arrays(tmp_path: Path) -> None:
+    """16 MB of `[[],[],...]` peaked at 1.49 GB (90x); the shape is refused before decoding."""
+    head = layer_app("k2")
+    head.stacks["Consumer"].resource("Q", "AWS::SQS::Queue", Tags=[])
+    folder = head.write(tmp_path / "head")
+    template = folder / "Consumer.template.json"
+    text = template.read_bytes()
+    payload = nested_empty_arrays(8 * 1024 * 1024)
+    template.write_bytes(text.replace(b'"Tags": []', b'"Tags": ' + payload))
+    size = template.stat().st_size
+    tracemalloc.start()
+    try:
+        with pytest.raises(AssemblyError) as error:
+            load_assembly(folder)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "\n" not in str(error.value) and "once decoded" in str(error.value)
+    assert peak <= 4 * size, f"peak {peak / 1e6:.0f} MB for a {size / 1e6:.0f} MB template"
+
+
+def test_a_large_real_shaped_template_is_not_refused(tmp_path: Path) -> None:
+    """The decoded-size bound must not refuse what cdk synth writes: 4,000 functions, 2 MB."""
+    app = layer_app("k1")
+    consumer = app.stacks["Consumer"]
+    for i in range(4000):
+        consumer.resource(f"Fn{i}", "AWS::Lambda::Function", Role={"Fn::GetAtt": [f"Role{i}", "Arn"]},
+                          Handler="index.handler", Runtime="python3.12",
+                          Layers=[import_value("Producer:ExportsOutputRefLayer")],
+                          Environment={"Variables": {"TABLE": {"Ref": "Table"}, "N": str(i)}},
+                          Tags=[{"Key": "team", "Value": "orders"}])
+    folder = app.write(tmp_path / "app")
+    assert (folder / "Consumer.template.json").stat().st_size > 2_000_000
+    assert len(load_assembly(folder).stacks["Consumer"].resources) == 4001  # type: ignore[index]
+
+
+def test_the_depth_limit_can_be_raised_by_the_environment(tmp_path: Path) -> None:
+    head = layer_app("k2")
+    head.stacks["Consumer"].resource("Q", "AWS::SQS::Queue", Tags="DEEP")
+    folder = head.write(tmp_path / "head")
+    template = folder / "Consumer.template.json"
+    template.write_bytes(template.read_bytes().replace(b'"DEEP"', b"[" * 120 + b"]" * 120))
+    with pytest.raises(AssemblyError, match="nested more than 100 levels deep"):
+        load_assembly(folder)
+    raised = Limits.from_environment({"CDK_EXPORT_GUARD_MAX_DEPTH": "200", "CDK_EXPORT_GUARD_MAX_EXPANSION": "12"})
+    assert (raised.max_depth, raised.max_expansion) == (200, 12)
+    assert "Q" in load_assembly(folder, raised).stacks["Consumer"].resources  # type: ignore[index]
