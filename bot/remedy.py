@@ -207,6 +207,8 @@ class _Planner:
         self.sites = sites
         self.sources = sources
         self.base_sources = base_sources
+        self._exports_index: dict[str, tuple[Resource | None, Stack]] | None = None
+        self._head_by_name = {s.stack_name: s for s in context.head.all_stacks()}
         # Where hand-named exports are imported by name, per export, in head / base source.
         self.readers: Mapping[str, Sequence[SourceSite]] = {}
         self.base_readers: Mapping[str, Sequence[SourceSite]] = {}
@@ -287,6 +289,9 @@ class _Planner:
         checked = [(self._verify(c), c) for c in candidates]
         accepted = [(p, c) for p, c in checked if p.checked]
         pool = accepted or checked
+        if not pool:
+            return Plan("manual", "No plan applies to this finding automatically; review the deploy order by hand.",
+                        (), verification=Verification(Level.NONE, (), "no strategy applies"))
         (best, candidate), rest = pool[0], pool[1:]
         edits = self._pipeline_edits(candidate) if best.checked else ()
         steps = best.steps
@@ -761,16 +766,21 @@ class _Planner:
         resource, base_stack = self._exported_resource(export)
         if resource is None or base_stack is None:
             return False
-        head_stack = next((s for s in self.context.head.all_stacks() if s.stack_name == base_stack.stack_name), None)
+        head_stack = self._head_by_name.get(base_stack.stack_name)
         return head_stack is None or resource.logical_id not in head_stack.resources
 
     def _exported_resource(self, export: str) -> tuple[Resource | None, Stack | None]:
-        for stack in self.context.base.all_stacks():
-            for output in stack.outputs.values():
-                if output.export_name == export:
-                    target = _target(output.value)
-                    return (stack.resources.get(target) if target else None), stack
-        return None, None
+        """The base resource behind an export's value, and its stack (indexed once: linear planning)."""
+        if self._exports_index is None:
+            index: dict[str, tuple[Resource | None, Stack]] = {}
+            for stack in self.context.base.all_stacks():
+                for output in stack.outputs.values():
+                    if output.export_name and output.export_name not in index:
+                        target = _target(output.value)
+                        index[output.export_name] = (stack.resources.get(target) if target else None, stack)
+            self._exports_index = index
+        found = self._exports_index.get(export)
+        return found if found is not None else (None, None)
 
     def _value_expression(self, finding: Finding) -> str | None:
         """The source expression of the exported value (``self.strands_layer.layer_version_arn``)."""
@@ -832,6 +842,8 @@ class _Planner:
         export = finding.export
         assert export is not None
         candidates = self._keep_candidates(finding, head, [(producer, export)], consumers)
+        if not candidates:  # nothing in head produces the old value: the consumers must let go first
+            return [self._detach_candidate(finding, head, producer, consumers, "detach-then-deploy")]
         out = []
         for candidate in candidates:
             release1 = candidate.plan.steps[0]
