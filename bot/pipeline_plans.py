@@ -212,10 +212,12 @@ class _PipelinePlanner:
         call = f'self.export_value(<the attribute it exported>, name="{export}")' \
             if self.language == "python" else f"this.exportValue(<the attribute it exported>, {{ name: '{export}' }})"
         changes = tuple(keep_export_changes(self.context, self.sources, self.language, [(producer, export)]))
-        call = _added_code(changes) or call
+        patched = _added_code(changes)
+        call = patched or call
         steps = [Step(title=f"Release 1: keep the export in {self._name(producer)}, merge with this change",
                       kind="code-change",
-                      detail=f"`{call}` in {producer} (placeholder in <>): it re-creates exactly this export name, "
+                      detail=f"`{call}` in {producer}{'' if patched else ' (placeholder in <>)'}: it re-creates "
+                      "exactly this export name, "
                       "so the pipeline can deploy the stacks in any order.",
                       code=_code(changes, self.language, call), changes=changes, applies_to="head")]
         releases = [_Release(kept, "release 1")]

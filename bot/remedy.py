@@ -286,6 +286,9 @@ class _Planner:
         Unverified candidates are shown only when none verifies, with what failed.
         The chosen plan also gets the pipeline edits its last deploy needs.
         """
+        if not candidates:  # e.g. a restore with nothing left to restore: say so, never crash
+            return Plan("manual", "No plan could be made for this finding automatically; review the deploy "
+                        "order by hand.", ())
         checked = [(self._verify(c), c) for c in candidates]
         accepted = [(p, c) for p, c in checked if p.checked]
         pool = accepted or checked

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -31,7 +32,8 @@ def cached_state_synth(app: Path, out: Path, context: Mapping[str, str],
     if (target / "manifest.json").is_file():
         return target
     STATES_DIR.mkdir(parents=True, exist_ok=True)
-    scratch = STATES_DIR / f".partial-{key}-{out.parent.name}"
+    # Worktrees share the cache and number their states alike: the pid keeps scratch folders apart.
+    scratch = STATES_DIR / f".partial-{key}-{out.parent.name}-{os.getpid()}"
     try:
         synth.synthesize(app, scratch, app_command=f"{shlex.quote(sys.executable)} app.py", context=dict(context),
                          cdk_cli=_cdk_cli(), extra_env=env)
