@@ -71,14 +71,22 @@ _AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Z
 MIN_KNOWN_SECRET = 6  # shorter "secrets" would mask ordinary words
 
 
+def mask_known(text: str, known: Iterable[str]) -> str:
+    """``text`` with each value known to be secret (the GitHub token, AWS keys) replaced by :data:`MASK`."""
+    for value in sorted({k for k in known if len(k) >= MIN_KNOWN_SECRET}, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
+
+
 def mask_text(text: str, known: Iterable[str] = ()) -> str:
     """``text`` with every credential it shows replaced by :data:`MASK`.
 
     ``known`` are values known to be secret (the GitHub token, AWS session keys): they
-    are masked wherever they appear, whatever they look like.
+    are masked wherever they appear, whatever they look like. The patterns are for raw
+    text (a synth's output, `cdk diff`); a rendered report only needs :func:`mask_known`,
+    its values were masked before rendering.
     """
-    for value in sorted({k for k in known if len(k) >= MIN_KNOWN_SECRET}, key=len, reverse=True):
-        text = text.replace(value, MASK)
+    text = mask_known(text, known)
     text = _PRIVATE_KEY_BLOCK.sub(MASK, text)
     text = _SECRET_ASSIGNMENT.sub(lambda m: m["name"] + MASK, text)
     text = _SECRET_VALUE.sub(MASK, text)

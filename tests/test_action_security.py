@@ -365,3 +365,21 @@ def test_a_privileged_job_takes_no_template_from_the_workspace(
         run(env, policy=FAST)
         assert "safe to merge" not in gh.comments(PR)[0].body
         assert "template-dir is ignored" in capsys.readouterr().err
+
+
+def test_the_analysis_time_limit_posts_could_not_look(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever hangs (a stuck synth, an endpoint, a reader the loader did not foresee), the limit ends it.
+    import threading
+
+    never = threading.Event()
+    monkeypatch.setattr("bot.orchestrate.run_analysis", lambda *a, **k: never.wait())
+    with FakeGitHub(REPO, token=TOKEN) as gh:
+        gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
+        pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
+        started = time.monotonic()
+        code = run(environment(tmp_path, gh, pull_request_event(tmp_path), analysis_timeout="2", **pair), policy=FAST)
+        never.set()
+        assert code == 1 and time.monotonic() - started < 30
+        (comment,) = gh.comments(PR)
+        assert "did not finish within 2 s (input analysis-timeout)" in comment.body
+        assert gh.check_runs[0]["conclusion"] == "failure"

@@ -42,3 +42,10 @@ def test_known_secrets_are_masked_whatever_they_look_like() -> None:
 ])
 def test_ordinary_output_is_left_alone(line: str) -> None:
     assert mask_text(line) == line
+
+
+def test_known_secrets_alone_leave_look_alikes() -> None:
+    from bot.secrets import mask_known
+
+    export = "ExportsOutputFnGetAttQueueArn4A7E3555Ab"  # 40 characters, mixed case and digits
+    assert mask_known(f"{export} ghs_secretvalue", ["ghs_secretvalue"]) == f"{export} {MASK}"

@@ -34,7 +34,7 @@ from bot.orchestrate import AppOutcome, Side, SynthOptions, run_app, write_repor
 from bot.render import status as status_bodies
 from bot.report_loader import ReportError, load_report
 from bot.runner_output import add_mask_lines, command, inert
-from bot.secrets import mask_text
+from bot.secrets import mask_known, mask_text
 
 PR_FILE = "pull-request.json"
 # Dropped from our environment once the client holds the token, and masked in everything we print.
@@ -141,7 +141,10 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
     conclusion = _conclusion(outcomes, inputs.fail_on)
     paths = {o.app_directory: write_reports(o, report_dir) for o in outcomes}
     template_dir = _template_dir(inputs, event, workspace, say)
-    bodies = {o.app_directory: mask_text(_body(o, template_dir, say), say.secrets) for o in outcomes}
+    # Values inside were masked before rendering (reports, log tails, diffs); the known secrets are
+    # masked once more, whatever put them there. The patterns are not run on rendered Markdown:
+    # an export name that happens to look like a key would be hidden from the reader.
+    bodies = {o.app_directory: mask_known(_body(o, template_dir, say), say.secrets) for o in outcomes}
     _append_summary(env, list(bodies.values()))
     published = Published((), ())
     if inputs.publish and client is not None:
