@@ -114,7 +114,8 @@ def main(args: argparse.Namespace) -> int:
         args.output.write_text(report, encoding="utf-8")
         print(
             f"cdk-export-guard: wrote {args.format} report to {args.output} "
-            f"({len(result.findings)} findings, {time.perf_counter() - started:.2f}s)",
+            f"({len(result.findings)} finding{'' if len(result.findings) == 1 else 's'}, "
+            f"{time.perf_counter() - started:.2f}s)",
             file=sys.stderr,
         )
     else:
