@@ -15,7 +15,7 @@ want=$(cat "$action_path/requirements-runtime.lock" "$action_path/package-lock.j
 
 complete() {
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$cli/node_modules/.bin/cdk" ] \
-    && "$venv/bin/python" -c 'import github, jinja2, yaml, orjson, boto3' 2>/dev/null
+    && "$venv/bin/python" -c 'import github, jinja2, yaml, orjson' 2>/dev/null
 }
 
 if complete; then

@@ -260,7 +260,7 @@ def first_step(finding: Finding) -> tuple[str, str]:
     if plan.strategy.startswith("split"):
         return "text", "split into two PRs"
     step = plan.steps[0]
-    if step.commands and not step.code:
+    if step.kind == "deploy" and step.commands and not step.code:
         return "command", step.commands[0]
     title = step.title if len(step.title) <= MAX_FIRST_STEP else step.title[: MAX_FIRST_STEP - 1] + "…"
     return "text", title
