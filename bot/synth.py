@@ -189,7 +189,7 @@ def synthesize(
         command += ["-c", f"{key}={value}"]
 
     started = time.monotonic()
-    returncode, output = _run(command, app_dir, _environment(extra_env, aws=aws), timeout_seconds)
+    returncode, output = _run(command, app_dir, cli_environment(extra_env, aws=aws), timeout_seconds)
     duration = time.monotonic() - started
     tail = _tail(output)
 
@@ -234,7 +234,7 @@ def _reset_out_dir(out_dir: Path, app_dir: Path) -> None:
     out_dir.mkdir(parents=True)
 
 
-def _environment(extra_env: Mapping[str, str] | None, *, aws: bool = False) -> dict[str, str]:
+def cli_environment(extra_env: Mapping[str, str] | None, *, aws: bool = False) -> dict[str, str]:
     """The CLI's environment: ours (allow-listed), non-interactive settings, then the caller's overrides.
 
     When this process runs inside a virtualenv, its ``bin`` folder goes first on

