@@ -259,5 +259,5 @@ def write_reports(outcome: AppOutcome, directory: Path) -> dict[str, Path]:
         "sarif": directory / f"{slug(outcome.app_directory)}.sarif",
     }
     paths["json"].write_text(json_report.render(outcome.result), encoding="utf-8")
-    paths["sarif"].write_text(sarif.render(outcome.result), encoding="utf-8")
+    paths["sarif"].write_text(sarif.render(outcome.result, source_root=outcome.app_directory), encoding="utf-8")
     return paths
