@@ -9,6 +9,7 @@ import textwrap
 
 from bot.model import AnalysisResult, Finding, Plan, Severity, Step
 from bot.render import levels
+from bot.render.markdown import cloudformation_errors
 
 WIDTH = 100
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # a tab (\x09) is kept: Makefiles need it
@@ -80,9 +81,16 @@ def _finding(number: int, finding: Finding) -> list[str]:
     plan = finding.remediation
     if plan:
         lines.extend(_plan(plan))
-    lines.extend(_wrap(finding.message, "       ", "  Why: "))
+    errors = cloudformation_errors(finding)
+    message = finding.message
+    for error in errors:  # shown once, whole, on its own line below
+        message = message.replace(f' CloudFormation: "{error}".', "")
+    lines.extend(_wrap(message, "       ", "  Why: "))
     for cause in finding.causes:
         lines.extend(_wrap(cause.message, "      ", "    - "))
+    if errors:
+        lines.append("  CloudFormation refuses the deploy with:")
+        lines.extend(_code("\n".join(errors), "    "))
     if finding.usages:
         lines.append("  Used by:")
         for usage in finding.usages:
