@@ -20,9 +20,9 @@ finding with its fix first; anything long is folded.
 ``causes``          why: what changes, CloudFormation's error once, the causes (scoped: ``finding``)
 ``usages``          consumer usage sites, folded when many (scoped: ``finding``)
 ``notes``           assembly problems reported by the loader
-``stacks_summary``  per-stack change counts and (block ``graph``) a Mermaid flowchart of the
-                    edges at risk, folded in ``<details>``
-``footer``          tool version, assembly manifest and aws-cdk-lib versions (no paths)
+``stacks_summary``  per-stack change counts, (block ``graph``) a Mermaid flowchart of the
+                    edges at risk and (block ``footer``) the tool version and the assemblies'
+                    manifest and aws-cdk-lib versions (no paths), folded in ``<details>``
 
 Every value that comes from an assembly goes through a filter from
 ``bot.render.escape`` (``md``, ``code``, ``tcode``, ``codeblock``, ``prose``,

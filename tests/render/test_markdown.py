@@ -99,7 +99,7 @@ def test_github_renders_the_structure(name: str, tmp_path: Path) -> None:
 
 def test_headline_counts(tmp_path: Path) -> None:
     _, text = render_scenario("layer_value_change", tmp_path)
-    assert text.splitlines()[1] == "### cdk-export-guard: 🛑 1 blocker"
+    assert text.splitlines()[1] == "### cdk-export-guard: 🛑 1 blocker — cannot be deployed as it is"
 
 
 # --- the comment, for a reviewer: what shows before anything is unfolded -------------
@@ -174,7 +174,7 @@ def test_a_one_blocker_comment_fits_on_one_screen(tmp_path: Path) -> None:
     assert rendered_lines(blocks) <= 40, "\n".join(f"{tag}: {body}" for tag, body in blocks)
     tags = [tag for tag, _ in blocks]
     # Verdict and the summary table come first, then the finding with its fix before its causes.
-    assert tags[:2] == ["h3", "p"] and "Cannot be deployed as it is" in blocks[1][1]
+    assert tags[:2] == ["h3", "tr"] and blocks[0][1].endswith("1 blocker — cannot be deployed as it is")
     assert tags.index("tr") < tags.index("h4")
     texts = [body for _, body in blocks]
     fix = next(i for i, body in enumerate(texts) if body.startswith("Fix"))
@@ -301,8 +301,7 @@ def test_override_one_block(tmp_path: Path) -> None:
     )
     default = markdown.render(result)
     custom = markdown.render(result, template_dir=templates)
-    default_footer = default.rstrip("\n").splitlines()[-1]
-    assert default_footer.startswith("<sub>cdk-export-guard ")
+    default_footer = next(line for line in default.splitlines() if line.startswith("<sub>cdk-export-guard "))
     assert custom == default.replace(default_footer, "<sub>Owned by team @&#8205;infra</sub>")
 
 
