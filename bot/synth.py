@@ -199,7 +199,7 @@ def synthesize(
         mismatch = schema_mismatch(output, cli)
         if mismatch:
             raise SynthError(mismatch, tail)
-        raise SynthError(f"cdk synth failed with exit code {returncode} in {app_dir}", tail)
+        raise SynthError(f"cdk synth failed with exit code {returncode}", tail)  # no runner path: it ends in a comment
     if not (out_dir / "manifest.json").is_file():
         raise SynthError(f"cdk synth succeeded but wrote no manifest.json to {out_dir}", tail)
     return SynthResult(out_dir=out_dir, command=tuple(command), duration_seconds=duration, log_tail=tail)
