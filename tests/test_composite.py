@@ -89,8 +89,10 @@ def test_the_composite_action_installs_itself_and_posts_on_a_pull_request(tmp_pa
                 "GITHUB_WORKSPACE": str(repo), "GITHUB_EVENT_NAME": "pull_request",
                 "GITHUB_EVENT_PATH": str(event), "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": gh.url,
                 "GITHUB_SHA": head, "GITHUB_STEP_SUMMARY": str(temp / "summary.md"),
-                # pip/npm settings of this machine (offline mirrors), as a runner's own config would be
-                **{k: v for k, v in os.environ.items() if k.startswith(("PIP_", "npm_config_", "NPM_CONFIG_"))},
+                # pip/npm/TLS settings of this machine (mirrors, its CA bundle), as a runner's own would be
+                **{k: v for k, v in os.environ.items()
+                   if k.startswith(("PIP_", "npm_config_", "NPM_CONFIG_", "SSL_CERT_"))
+                   or k in ("NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE")},
             }
 
         first = run_composite({"github-token": TOKEN, "app-directory": "infra"}, job(1), cache=cache)
