@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 EXAMPLE_OUT := build/example
 # node/npm from .venv first (the bot puts .venv/bin first on the CLI's PATH too, so synth uses it).
 VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+# The machine's npm CA file (a TLS proxy's CA), when it has an npm: .venv's npm reads no system npmrc.
+NPM_CAFILE = $(shell command -v npm >/dev/null 2>&1 && npm config get cafile 2>/dev/null | grep -v -e '^null$$' -e '^undefined$$')
 NEW_ENOUGH := -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'
 
 .PHONY: setup demo test lint bench clean
@@ -24,7 +26,7 @@ $(STAMP): requirements.lock pyproject.toml package.json package-lock.json
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@echo "==> installing the pinned aws-cdk CLI (npm ci, with .venv's Node.js $$($(VENV_PATH) node --version))"
-	$(VENV_PATH) npm ci --no-audit --no-fund --loglevel=error
+	$(VENV_PATH) npm ci --no-audit --no-fund --loglevel=error $(if $(NPM_CAFILE),--cafile=$(NPM_CAFILE))
 	touch $(STAMP)
 
 setup: $(STAMP)
