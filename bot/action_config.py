@@ -1,8 +1,11 @@
 """The Action's inputs and the event that triggered it, read from the runner's environment.
 
-Docker actions receive inputs as ``INPUT_<NAME>`` variables (name upper-cased, hyphens
-kept). Everything is validated here, once, with a clear message per bad value. Pure:
-the caller passes the environment mapping and the event payload.
+The composite action (action.yml) maps every input to ``INPUT_<NAME>`` with hyphens turned
+into underscores (``INPUT_GITHUB_TOKEN``): composite steps get no ``INPUT_*`` variables of their
+own. The Docker form (``INPUT_GITHUB-TOKEN``: upper-cased, hyphens kept, as the runner sets it for
+Docker and JavaScript actions) is still read, for the image. Everything is validated here, once,
+with a clear message per bad value. Pure: the caller passes the environment mapping and the event
+payload.
 """
 
 from __future__ import annotations
@@ -63,7 +66,8 @@ class Event:
 
 def read_inputs(env: Mapping[str, str]) -> Inputs:
     def get(name: str, default: str = "") -> str:
-        return env.get(f"INPUT_{name.upper()}", default).strip()
+        mapped = env.get(f"INPUT_{name.upper().replace('-', '_')}")
+        return (mapped if mapped is not None else env.get(f"INPUT_{name.upper()}", default)).strip()
 
     fail_on = get("fail-on", "blocker") or "blocker"
     if fail_on not in FAIL_ON:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.model import AnalysisResult
 from bot.secrets import MASK, mask_text, secret_path
-from bot.synth import SynthError, child_environment, find_cdk_cli
+from bot.synth import SynthError, cli_environment, find_cdk_cli
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 MAX_STACKS = 20  # each diff costs a CLI start (~1.5 s); the comment has room for a few
@@ -42,7 +42,7 @@ def changed_stack_diffs(result: AnalysisResult, base_dir: Path, head_dir: Path,
         # without it a stack's dependencies are selected too ("Can only select one stack").
         command = [cli, "diff", "--app", str(head_dir), "--template", str(base_dir / base.template_file),
                    "--no-color", "--exclusively", head.hierarchical_id]
-        env = {**child_environment(), "CDK_DISABLE_VERSION_CHECK": "1", "CI": "true", "NO_COLOR": "1"}
+        env = cli_environment({"CDK_DISABLE_VERSION_CHECK": "1", "CI": "true", "NO_COLOR": "1"})
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_seconds, env=env,
                                   stdin=subprocess.DEVNULL, check=False)

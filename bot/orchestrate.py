@@ -91,7 +91,7 @@ class AppOutcome:
     def markdown(self, template_dir: Path | None = None, limit: int = markdown.MAX_LENGTH) -> str:
         if self.result is None:
             return status_bodies.failure(self.app_directory, self.failure or "unknown error", self.log_tail)
-        body = markdown.render(self.result, template_dir=template_dir, title=f"cdk-export-guard — {self.app_directory}")
+        body = markdown.render(self.result, template_dir=template_dir, title=_title(self.app_directory))
         if self.cdk_diffs:
             body += "\n" + status_bodies.diff_appendix(self.cdk_diffs, limit - len(body) - 200)
         return body
@@ -152,6 +152,12 @@ def _run_analysis(
                                base_readers=base_readers)
     # Stacks a pipeline deploys get plans the pipeline honours (code changes, not commands).
     return attach_pipeline_plans(planned, context, code=code, sites=sites, sources=sources, language=language)
+
+
+def _title(app_directory: str) -> str:
+    """The comment's title: the app folder names it, except the repository root."""
+    folder = app_directory.strip().strip("/")
+    return "cdk-export-guard" if folder in ("", ".") else f"cdk-export-guard — {folder}"
 
 
 def slug(app_directory: str) -> str:
@@ -253,5 +259,5 @@ def write_reports(outcome: AppOutcome, directory: Path) -> dict[str, Path]:
         "sarif": directory / f"{slug(outcome.app_directory)}.sarif",
     }
     paths["json"].write_text(json_report.render(outcome.result), encoding="utf-8")
-    paths["sarif"].write_text(sarif.render(outcome.result), encoding="utf-8")
+    paths["sarif"].write_text(sarif.render(outcome.result, source_root=outcome.app_directory), encoding="utf-8")
     return paths

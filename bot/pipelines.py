@@ -1,8 +1,10 @@
 """Find where a repository runs ``cdk deploy``, and rewrite such a line in place.
 
 Scanned: GitHub workflow ``run:`` steps, CodeBuild ``buildspec*.yml`` commands, string
-literals in Python/TypeScript/JavaScript source (pipeline stacks that hold their own
-build commands), Makefile recipes, ``package.json`` scripts and ``*.sh`` scripts.
+literals in Python/TypeScript/JavaScript source that builds pipeline steps (``ShellStep``,
+``CodeBuildStep``, a CodeBuild ``BuildSpec``), Makefile recipes, ``package.json`` scripts
+and ``*.sh`` scripts. Tests and fixtures (``tests/``, ``fixtures/``, ``test_*.py``,
+``*.test.ts``, ...) are skipped: nobody deploys from them.
 
 Every command is read in the form its tool sees it (YAML block scalars unfolded,
 string escapes decoded, ``\\``-newline continuations joined), while each character
@@ -46,6 +48,12 @@ SHELL = "shell"
 _SOURCE_SUFFIXES = (".py", ".ts", ".mts", ".cts", ".js", ".mjs", ".cjs")
 _BUILDSPEC = re.compile(r"buildspec[^/]*\.ya?ml", re.IGNORECASE)
 _MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
+# Tests and fixtures hold `cdk deploy` strings nobody runs as a deploy.
+_TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "fixtures", "__fixtures__", "testdata"})
+_TEST_FILE = re.compile(r"(test_.*\.py|.*_test\.py|.*\.(test|spec)\.[cm]?[jt]sx?|conftest\.py)")
+# A source file is scanned only when it builds pipeline steps or CodeBuild commands (CDK Pipelines'
+# ShellStep/CodeBuildStep, a CodeBuild BuildSpec): other strings that say "cdk deploy" are not run.
+_PIPELINE_SOURCE = re.compile(r"ShellStep|CodeBuildStep|BuildSpec|build_spec|buildspec|CodePipeline")
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,8 @@ class _Chunk:
 
 def _origin(relative: PurePosixPath, siblings: Callable[[str], bool]) -> str | None:
     name = relative.name
+    if _TEST_DIRS.intersection(part.lower() for part in relative.parts[:-1]) or _TEST_FILE.fullmatch(name):
+        return None
     if relative.parts[:2] == (".github", "workflows") and len(relative.parts) == 3:
         return GITHUB_WORKFLOW if name.endswith((".yml", ".yaml")) else None
     if _BUILDSPEC.fullmatch(name):
@@ -99,6 +109,8 @@ def find_deploy_sites(
         origin = accept(PurePosixPath(relative))
         text = read_text(path, max_bytes)
         if origin is None or text is None or "deploy" not in text:
+            continue
+        if origin == CDK_SOURCE and not _PIPELINE_SOURCE.search(text):
             continue
         sites += scan_text(relative, text, origin)
     return sorted(sites, key=lambda s: (s.path, s.line, s.column))

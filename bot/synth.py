@@ -9,9 +9,11 @@ one-line message and the tail of the CLI's combined output.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -22,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CDK_CLI_ENV = "CDK_EXPORT_GUARD_CDK_CLI"
+# Set by the composite action: the bot runs from its own virtualenv and the app must keep the
+# job's interpreters, so that virtualenv is not put first on the app's PATH.
+ISOLATED_ENV = "CDK_EXPORT_GUARD_ISOLATED"
 LOG_TAIL_LINES = 40
 _KILL_GRACE_SECONDS = 5.0
 
@@ -32,7 +37,23 @@ _CLI_ENV = {
     "CDK_DISABLE_CLI_TELEMETRY": "true",
     "NO_COLOR": "1",
     "FORCE_COLOR": "0",
+    # jsii's Node version banners (@jsii/check-node, in jsii's embedded runtime): noise in an error
+    # tail. The end-of-life one is silenced per major version, listed; the others by any value.
+    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": ",".join(str(major) for major in range(14, 30)),
+    "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
 }
+# The CLI's words when the app's aws-cdk-lib writes a newer cloud assembly schema than it reads.
+_SCHEMA_MISMATCH = re.compile(
+    r"This CDK CLI is not compatible with the CDK library|Cloud assembly schema version mismatch", re.IGNORECASE)
+_SCHEMA_VERSIONS = re.compile(r"Maximum schema version supported is ([\w.-]+), but found ([\w.-]+)")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colours, even with NO_COLOR set
+# Banner lines (Node end-of-life / untested-version warnings from jsii and the CLI) kept out of tails.
+_BANNER = re.compile(
+    r"^!{5,}|end-of-life|has reached end of life|has not been tested with|untested Node|"
+    r"JSII_SILENCE_WARNING|runtime issues|upgrade to a supported node version|"
+    r"Node\.js \d+ is (?:deprecated|no longer supported)|^\s*!!\s",
+    re.IGNORECASE)
 
 
 # What a child (the app, the install command, `cdk diff`) may see of our environment: what
@@ -87,27 +108,44 @@ class SynthResult:
     log_tail: str
 
 
-def find_cdk_cli(start: Path | None = None) -> str:
+def find_cdk_cli(start: Path | None = None, *, app_dir: Path | None = None, stop: Path | None = None) -> str:
     """Return the cdk CLI to run.
 
-    In order: ``$CDK_EXPORT_GUARD_CDK_CLI``; the nearest ``node_modules/.bin/cdk``
-    walking up from ``start`` (default: this project's root, where ``npm ci``
-    installs the pinned CLI); ``cdk`` on ``PATH``.
+    In order: the app's own ``node_modules/.bin/cdk`` (walking up from ``app_dir`` to
+    ``stop``, the repository root, once its install command has run: the CLI released with
+    the app's aws-cdk-lib reads its cloud assembly schema); ``$CDK_EXPORT_GUARD_CDK_CLI``
+    (the composite action's pinned CLI); the nearest ``node_modules/.bin/cdk`` walking up
+    from ``start`` (default: this project's root, where ``npm ci`` installs the pinned CLI);
+    ``cdk`` on ``PATH``.
     """
+    if app_dir is not None:
+        own = _nearest_cli(app_dir.resolve(), stop.resolve() if stop is not None else None, at_git_root=True)
+        if own is not None:
+            return own
     configured = os.environ.get(CDK_CLI_ENV)
     if configured:
         return configured
     here = (start if start is not None else Path(__file__).resolve().parents[1]).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "node_modules" / ".bin" / "cdk"
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
+    found = _nearest_cli(here, None)
+    if found is not None:
+        return found
     on_path = shutil.which("cdk")
     if on_path:
         return on_path
     raise SynthError(
         f"cdk CLI not found: run `npm ci` in the cdk-export-guard project, put `cdk` on PATH, or set {CDK_CLI_ENV}"
     )
+
+
+def _nearest_cli(folder: Path, stop: Path | None, *, at_git_root: bool = False) -> str | None:
+    """The nearest ``node_modules/.bin/cdk`` from ``folder`` up to ``stop`` (or the git root)."""
+    for candidate_dir in (folder, *folder.parents):
+        candidate = candidate_dir / "node_modules" / ".bin" / "cdk"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+        if candidate_dir == stop or (at_git_root and (candidate_dir / ".git").exists()):
+            break
+    return None
 
 
 def synthesize(
@@ -120,11 +158,13 @@ def synthesize(
     cdk_cli: str | None = None,
     extra_env: Mapping[str, str] | None = None,
     aws: bool = False,
+    repo_root: Path | None = None,
 ) -> SynthResult:
     """Synthesize the app in ``app_dir`` into ``out_dir`` (emptied first).
 
     ``app_command`` defaults to the ``app`` of ``app_dir/cdk.json``; each
-    ``context`` item is passed as ``-c key=value``. The CLI and the app see only
+    ``context`` item is passed as ``-c key=value``; without ``cdk_cli`` the app's own CLI
+    (``node_modules/.bin/cdk`` up to ``repo_root``) is preferred. The CLI and the app see only
     :func:`child_environment` (AWS credentials only with ``aws``). Raises :class:`SynthError`
     when the CLI is missing, times out, fails, or writes no ``manifest.json``.
     """
@@ -133,7 +173,7 @@ def synthesize(
     if not app_dir.is_dir():
         raise SynthError(f"app folder not found: {app_dir}")
     command_line = app_command if app_command is not None else _app_from_cdk_json(app_dir)
-    cli = cdk_cli if cdk_cli is not None else find_cdk_cli()
+    cli = cdk_cli if cdk_cli is not None else find_cdk_cli(app_dir=app_dir, stop=repo_root)
     _reset_out_dir(out_dir, app_dir)
 
     command = [
@@ -149,14 +189,17 @@ def synthesize(
         command += ["-c", f"{key}={value}"]
 
     started = time.monotonic()
-    returncode, output = _run(command, app_dir, _environment(extra_env, aws=aws), timeout_seconds)
+    returncode, output = _run(command, app_dir, cli_environment(extra_env, aws=aws), timeout_seconds)
     duration = time.monotonic() - started
     tail = _tail(output)
 
     if returncode is None:
         raise SynthError(f"cdk synth timed out after {timeout_seconds:g} s", tail)
     if returncode != 0:
-        raise SynthError(f"cdk synth failed with exit code {returncode} in {app_dir}", tail)
+        mismatch = schema_mismatch(output, cli)
+        if mismatch:
+            raise SynthError(mismatch, tail)
+        raise SynthError(f"cdk synth failed with exit code {returncode}", tail)  # no runner path: it ends in a comment
     if not (out_dir / "manifest.json").is_file():
         raise SynthError(f"cdk synth succeeded but wrote no manifest.json to {out_dir}", tail)
     return SynthResult(out_dir=out_dir, command=tuple(command), duration_seconds=duration, log_tail=tail)
@@ -191,7 +234,7 @@ def _reset_out_dir(out_dir: Path, app_dir: Path) -> None:
     out_dir.mkdir(parents=True)
 
 
-def _environment(extra_env: Mapping[str, str] | None, *, aws: bool = False) -> dict[str, str]:
+def cli_environment(extra_env: Mapping[str, str] | None, *, aws: bool = False) -> dict[str, str]:
     """The CLI's environment: ours (allow-listed), non-interactive settings, then the caller's overrides.
 
     When this process runs inside a virtualenv, its ``bin`` folder goes first on
@@ -200,7 +243,7 @@ def _environment(extra_env: Mapping[str, str] | None, *, aws: bool = False) -> d
     """
     env = child_environment(aws=aws)
     env.update(_CLI_ENV)
-    if sys.prefix != sys.base_prefix:
+    if sys.prefix != sys.base_prefix and os.environ.get(ISOLATED_ENV, "").lower() not in ("1", "true"):
         bin_dir = str(Path(sys.executable).parent)
         path = env.get("PATH", "")
         if bin_dir not in path.split(os.pathsep):
@@ -247,6 +290,35 @@ def _kill_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
         os.killpg(process.pid, sig)
 
 
+def schema_mismatch(output: str, cli: str) -> str | None:
+    """What to do when the CLI is older than the app's cloud assembly schema, or None."""
+    if not _SCHEMA_MISMATCH.search(output):
+        return None
+    versions = _SCHEMA_VERSIONS.search(output)
+    detail = f" (it reads schema {versions.group(1)}, the app writes {versions.group(2)})" if versions else ""
+    return (
+        f"the CDK CLI {cli} is older than the app's aws-cdk-lib{detail}: "
+        "\"This CDK CLI is not compatible with the CDK library\". Add `aws-cdk` to the app's package.json "
+        "(a version released with or after its aws-cdk-lib) and install it in the install command (`npm ci`): "
+        f"its node_modules/.bin/cdk is used first; or set {CDK_CLI_ENV} to a newer CLI."
+    )
+
+
 def _tail(output: str, lines: int = LOG_TAIL_LINES) -> str:
-    """The last ``lines`` non-empty-trailing lines of the CLI's output."""
-    return "\n".join(output.rstrip().splitlines()[-lines:])
+    """The last ``lines`` lines of the CLI's output, as text, without Node version banners."""
+    text = _ANSI.sub("", "\n".join(map(_decoded, output.rstrip().splitlines())))
+    kept = [line for line in text.splitlines() if not _BANNER.search(line)]
+    return "\n".join(kept[-lines:])
+
+
+def _decoded(line: str) -> str:
+    """jsii's Python runtime prints stderr lines it cannot parse as ``b'...'``: show them as text."""
+    stripped = line.strip()
+    if len(stripped) > 3 and stripped.startswith(("b'", 'b"')) and stripped.endswith(stripped[1]):
+        try:
+            value = ast.literal_eval(stripped)
+        except (ValueError, SyntaxError):
+            return line
+        if isinstance(value, bytes):
+            return value.decode("utf-8", errors="replace").rstrip("\n")
+    return line

@@ -32,7 +32,7 @@ def test_blocker_exits_1_and_prints_text(pair: tuple[Path, Path], capsys: pytest
     base, head = pair
     assert main(["analyze", "--base", str(base), "--head", str(head)]) == 1
     out = capsys.readouterr().out
-    assert "BLOCKER [export-value-change-in-use]" in out
+    assert "BLOCKER 1: Producer -> Consumer" in out and "[export-value-change-in-use]" in out
     assert "Cannot update export Producer:ExportsOutputRefLayer as it is in use by Consumer" in out
 
 

@@ -7,6 +7,7 @@ a local run 100, to keep ``make test`` short; ``FUZZ_EXAMPLES`` overrides.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -51,6 +52,7 @@ def seed_app(key: str) -> AppBuilder:
 
 
 _TEMPLATE_DIR = Path(tempfile.mkdtemp(prefix="fuzz-seed-"))
+atexit.register(shutil.rmtree, _TEMPLATE_DIR, True)  # built at import, so removed when pytest exits
 BASE = seed_app("a").write(_TEMPLATE_DIR / "base")
 HEAD = seed_app("b").write(_TEMPLATE_DIR / "head")
 FILES = sorted(p.relative_to(HEAD) for p in HEAD.rglob("*.json"))

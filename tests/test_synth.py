@@ -233,3 +233,112 @@ def test_the_app_gets_an_allow_listed_environment(
     assert not [v for v in seen.values() if v in SECRET_VARIABLES.values()]
     assert (set(AWS_VARIABLES) <= set(seen)) is aws and (not set(AWS_VARIABLES) & set(seen)) is not aws
     assert seen["CDK_DEFAULT_REGION"] == "eu-west-1" and seen["LANG"] == "C.UTF-8" and "PATH" in seen
+
+
+# --- which CLI, and what its failures say ------------------------------------------
+
+
+def _script(path: Path, body: str) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!{sys.executable}\n{body}")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_the_apps_own_cli_wins_over_the_pinned_one(
+    tmp_path: Path, fake_cdk: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pinned, record = fake_cdk
+    monkeypatch.setenv(CDK_CLI_ENV, pinned)
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    app = write_app(repo / "infra", "", cdk_json={"app": "node bin/app.js"})
+    own = repo / "node_modules" / ".bin" / "cdk"  # a workspace root's install, as npm ci makes it
+    _script(own, FAKE_CDK.split("\n", 1)[1] + "print('own cli')\n")
+
+    result = synthesize(app, tmp_path / "out")
+
+    assert result.command[0] == str(own)
+    assert result.log_tail.endswith("own cli")
+    assert find_cdk_cli(app_dir=tmp_path / "elsewhere") == pinned  # no node_modules: the pinned CLI
+
+
+def test_the_search_for_the_apps_cli_stops_at_the_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CDK_CLI_ENV, "/opt/pinned/cdk")
+    _script(tmp_path / "node_modules" / ".bin" / "cdk", "")  # outside the repository
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    (tmp_path / "repo" / "app").mkdir()
+    assert find_cdk_cli(app_dir=tmp_path / "repo" / "app") == "/opt/pinned/cdk"
+
+
+# The CLI's own words (aws-cdk-cli: cloud-assembly schema check) when aws-cdk-lib is newer.
+MISMATCH = """
+print("This CDK CLI is not compatible with the CDK library used by your application. "
+      "Please upgrade the CLI to the latest version.")
+print("(Cloud assembly schema version mismatch: Maximum schema version supported is 48.0.0, but found 55.0.0)")
+raise SystemExit(1)
+"""
+
+
+def test_a_cli_older_than_the_assembly_schema_says_what_to_do(tmp_path: Path) -> None:
+    cli = _script(tmp_path / "bin" / "cdk", MISMATCH)
+    app = write_app(tmp_path / "app", "")
+    with pytest.raises(SynthError) as caught:
+        synthesize(app, tmp_path / "out", app_command="python3 app.py", cdk_cli=cli)
+    message = str(caught.value)
+    assert "older than the app's aws-cdk-lib" in message and "reads schema 48.0.0, the app writes 55.0.0" in message
+    assert "This CDK CLI is not compatible with the CDK library" in message
+    assert "package.json" in message and "npm ci" in message and CDK_CLI_ENV in message
+    assert "\n" not in message
+
+
+# What a failing Python app's synth prints on Node 20: jsii's runtime prints the Node banner lines
+# it cannot parse as Python bytes reprs, then the app's traceback.
+BANNERS = r"""
+import sys
+print("b'\\x1b[41m!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\\x1b[0m\\n'")
+print("b'!!  Node 20 has reached end-of-life on 2026-04-30 and will no longer be supported in new releases.  !!\\n'")
+print("b'!!  Please upgrade to a supported node version as soon as possible.                               !!\\n'")
+print("b'!!  This software is currently running on node v20.20.2.                                          !!\\n'")
+print("b'!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\\n'")
+print("b'jsii.errors.JSIIError: Validation failed: caf\\xc3\\xa9 bucket name\\n'")
+print("RuntimeError: the app is broken")
+sys.exit(1)
+"""
+
+
+def test_node_banners_and_bytes_reprs_stay_out_of_the_error_tail(tmp_path: Path) -> None:
+    cli = _script(tmp_path / "bin" / "cdk", BANNERS)
+    app = write_app(tmp_path / "app", "")
+    with pytest.raises(SynthError) as caught:
+        synthesize(app, tmp_path / "out", app_command="python3 app.py", cdk_cli=cli)
+    tail = caught.value.log_tail
+    assert tail.splitlines() == ["jsii.errors.JSIIError: Validation failed: café bucket name",
+                                 "RuntimeError: the app is broken"]
+
+
+def test_the_cli_is_told_to_silence_jsiis_node_banners(tmp_path: Path, fake_cdk: tuple[str, Path]) -> None:
+    cli, record = fake_cdk
+    app = write_app(tmp_path / "app", "")
+    synthesize(app, tmp_path / "out", app_command="python3 app.py", cdk_cli=cli)
+    env = json.loads(record.read_text())["env"]
+    assert "20" in env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"].split(",")
+    assert env["JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"]
+
+
+def test_isolated_mode_keeps_the_jobs_path(
+    tmp_path: Path, fake_cdk: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the composite action the bot's virtualenv must not become the app's Python."""
+    cli, record = fake_cdk
+    app = write_app(tmp_path / "app", "")
+    monkeypatch.setattr(sys, "prefix", "/opt/bot-venv")  # as if run from a virtualenv
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setenv("CDK_EXPORT_GUARD_ISOLATED", "true")
+    synthesize(app, tmp_path / "out", app_command="python3 app.py", cdk_cli=cli)
+    assert json.loads(record.read_text())["env"]["PATH"] == "/usr/bin:/bin"
+    monkeypatch.delenv("CDK_EXPORT_GUARD_ISOLATED")
+    synthesize(app, tmp_path / "out", app_command="python3 app.py", cdk_cli=cli)
+    assert json.loads(record.read_text())["env"]["PATH"].startswith(str(Path(sys.executable).parent))

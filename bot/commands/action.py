@@ -38,7 +38,7 @@ from bot.secrets import mask_known, mask_text
 
 PR_FILE = "pull-request.json"
 # Dropped from our environment once the client holds the token, and masked in everything we print.
-TOKEN_VARIABLES = ("INPUT_GITHUB-TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN",
+TOKEN_VARIABLES = ("INPUT_GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN",
                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 _SECRET_VARIABLE = re.compile(r"(?i)token|secret|password|private[_-]?key|^AWS_SECRET_ACCESS_KEY$|^AWS_SESSION_TOKEN$")
 PR_SET_DUMPABLE = 4  # linux/prctl.h
@@ -48,7 +48,7 @@ SUMMARY_LIMIT = 1_000_000  # GitHub's job summary limit is 1 MiB per step
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "action", help="run as the GitHub Action (reads INPUT_* and GITHUB_* variables)",
+        "action", help="run as the GitHub Action (reads the INPUT_* variables action.yml maps, and GITHUB_*)",
         description="Run as the GitHub Action: analyze, write reports and outputs, comment, set the check.",
     )
     parser.set_defaults(handler=main)
@@ -120,7 +120,7 @@ def run(env: Mapping[str, str], *, policy: RetryPolicy | None = None) -> int:
         say.error(str(exc))
         return 2
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
-    # A Docker action shares only the workspace with the job's other steps: reports go there.
+    # Reports go in the workspace, where the job's other steps (and the Docker image's callers) find them.
     report_dir = workspace / REPORT_FOLDER
     client = _client(env, inputs, policy, say)
     _forget_tokens(env)

@@ -58,6 +58,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=main)
 
 
+def _relative_source(source: Path | None, repo: Path | None) -> str:
+    if source is None or repo is None:
+        return ""  # the source folder is the root of what is scanned
+    try:
+        return source.resolve().relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        return ""
+
+
 def exit_code(result: AnalysisResult, fail_on: str) -> int:
     if fail_on == "never":
         return 0
@@ -65,12 +74,17 @@ def exit_code(result: AnalysisResult, fail_on: str) -> int:
     return 1 if any(f.severity >= threshold for f in result.findings) else 0
 
 
-def render(result: AnalysisResult, report_format: str) -> str:
-    """The report in ``report_format``; each renderer is imported only when used."""
+def render(result: AnalysisResult, report_format: str, *, source_root: str = "") -> str:
+    """The report in ``report_format``; each renderer is imported only when used.
+
+    ``source_root``: the app's source folder relative to the repository, for SARIF's paths
+    (code scanning resolves them against the repository root).
+    """
     from bot.render import json_report, markdown, sarif, text
 
-    renderers = {"text": text.render, "markdown": markdown.render, "json": json_report.render,
-                 "sarif": sarif.render}
+    if report_format == "sarif":
+        return sarif.render(result, source_root=source_root)
+    renderers = {"text": text.render, "markdown": markdown.render, "json": json_report.render}
     return renderers[report_format](result)
 
 
@@ -108,13 +122,14 @@ def main(args: argparse.Namespace) -> int:
 
         for line in problems(result):
             print(f"cdk-export-guard: {line}", file=sys.stderr)
-    report = render(result, args.format)
+    report = render(result, args.format, source_root=_relative_source(args.source, args.repo))
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(report, encoding="utf-8")
         print(
             f"cdk-export-guard: wrote {args.format} report to {args.output} "
-            f"({len(result.findings)} findings, {time.perf_counter() - started:.2f}s)",
+            f"({len(result.findings)} finding{'' if len(result.findings) == 1 else 's'}, "
+            f"{time.perf_counter() - started:.2f}s)",
             file=sys.stderr,
         )
     else:

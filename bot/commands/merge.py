@@ -63,7 +63,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "into one report. The app name is the file name without .report.json.",
     )
     parser.add_argument("reports", nargs="+", type=Path, metavar="REPORT.json", help="one JSON report per app")
-    parser.add_argument("--format", choices=FORMATS, default="markdown")
+    # text by default, like `analyze`: both print for a person at a terminal; the comment and the
+    # job summary ask for markdown by name.
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default, like analyze), markdown (a PR comment or job summary), json, sarif")
     parser.add_argument("--output", type=Path, help="write the merged report here instead of stdout")
     parser.add_argument(
         "--fail-on",
@@ -249,7 +252,8 @@ def main(args: argparse.Namespace) -> int:
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(report, encoding="utf-8")
-        print(f"cdk-export-guard: merged {len(merged.apps)} reports ({len(merged.result.findings)} findings) "
+        count = len(merged.result.findings)
+        print(f"cdk-export-guard: merged {len(merged.apps)} reports ({count} finding{'' if count == 1 else 's'}) "
               f"into {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(report)

@@ -8,18 +8,21 @@ only the blocks to change (``{{ super() }}`` keeps the packaged content). A
 templates there can be ``{% include %}``d. The loader looks in ``template_dir``
 first, then in the package.
 
-Blocks, in order (``scoped`` ones see the loop variables named after them):
+Blocks, in order (``scoped`` ones see the loop variables named after them). The comment
+reads top-down for a reviewer: the verdict and one table row per finding first, then each
+finding with its fix first; anything long is folded.
 
 ``header``          marker comment, headline with counts, one-line verdict
-``graph``           Mermaid flowchart: producer --> consumer edges at risk
-``blockers``        the blocker section; ``warnings`` and ``notices`` likewise
+``summary``         one row per finding: severity, producer → consumers, what changes, first step
+``blockers``        the blocker findings; ``warnings`` and ``notices`` likewise
 ``finding``         one finding (scoped: ``finding``)
-``causes``          why the value changes (scoped: ``finding``)
-``usages``          table of consumer usage sites (scoped: ``finding``)
-``fix``             the remediation plan and its alternatives (scoped: ``finding``)
+``fix``             the remediation plan's steps (scoped: ``finding``)
+``causes``          why: what changes, CloudFormation's error once, the causes (scoped: ``finding``)
+``usages``          consumer usage sites, folded when many (scoped: ``finding``)
 ``notes``           assembly problems reported by the loader
-``stacks_summary``  per-stack change counts, folded in ``<details>``
-``footer``          tool version, assembly versions and paths
+``stacks_summary``  per-stack change counts, (block ``graph``) a Mermaid flowchart of the
+                    edges at risk and (block ``footer``) the tool version and the assemblies'
+                    manifest and aws-cdk-lib versions (no paths), folded in ``<details>``
 
 Every value that comes from an assembly goes through a filter from
 ``bot.render.escape`` (``md``, ``code``, ``tcode``, ``codeblock``, ``prose``,
@@ -83,6 +86,19 @@ EDGE_COLORS: Mapping[str, str] = {"blocker": "#cf222e", "warning": "#bf8700", "n
 _CFN_ERROR = re.compile(r'"((?:Cannot update export |Export |No export named )[^"]*)"')
 _FENCE = re.compile(r"^(`{3,})(?!.*`)|^(~{3,})")  # a backtick fence's info has no backtick
 MAX_GRAPH_EDGES = 100  # beyond this the diagram is unreadable (and Mermaid has limits)
+FOLD_USAGES_OVER = 3  # more usage sites than this are folded under <details>
+MAX_FIRST_STEP = 70  # characters of a step title in the summary table
+# What changes, in about five words, per rule (the summary table's third column).
+_WHAT_CHANGES: Mapping[str, str] = {
+    "export-value-change-in-use": "export value changes",
+    "export-value-may-change-in-use": "export value may change",
+    "export-removed-in-use": "export removed while imported",
+    "import-missing-export": "imported export does not exist",
+    "weak-reference-stale": "consumer would keep stale value",
+    "new-reference-order": "new reference: producer first",
+    "export-in-use-outside-app": "export imported outside this app",
+}
+_REPLACING_CAUSES = ("resource-replaced", "resource-may-be-replaced", "type-changed", "logical-id-changed")
 
 
 @dataclass(frozen=True)
@@ -154,6 +170,9 @@ def _render(template: jinja2.Template, result: AnalysisResult, title: str | None
     ]
     text = template.render(
         result=result,
+        ordered_findings=[f for s in sections for f in s.findings],
+        fold_usages_over=FOLD_USAGES_OVER,
+        several_environments=len({f.environment for f in result.findings}) > 1,
         title=title or "cdk-export-guard",
         version=__version__,
         marker=MARKER,
@@ -195,9 +214,16 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
         short=escape.short_hash,
         plural=_plural,
         diff_lines=_diff_lines,
+        is_staging=_is_staging,
     )
-    env.globals.update(cfn_errors=cloudformation_errors, count_of=_plural, level_of=levels.describe)
+    env.globals.update(cfn_errors=cloudformation_errors, count_of=_plural, level_of=levels.describe,
+                       level_short=levels.short, what_changes=what_changes, first_step=first_step)
     return env
+
+
+def _is_staging(path: object) -> bool:
+    """``asset.<64 hex>``: a staged asset folder in cdk.out, which says nothing the hash does not."""
+    return isinstance(path, str) and re.fullmatch(r"asset\.[0-9a-f]{64}(\.\w+)?", path) is not None
 
 
 def _diff_lines(edit: PipelineEdit) -> str:
@@ -213,6 +239,31 @@ def _plural(count: int, noun: str) -> str:
 def cloudformation_errors(finding: Finding) -> list[str]:
     """The CloudFormation error messages quoted in the finding's message."""
     return _CFN_ERROR.findall(finding.message)
+
+
+def what_changes(finding: Finding) -> str:
+    """About five words: the replaced resource when one is the reason, else the rule's gist."""
+    gist = _WHAT_CHANGES.get(finding.rule, finding.rule)
+    for cause in finding.causes:
+        resource = cause.details.get("resource")
+        if cause.kind in _REPLACING_CAUSES and isinstance(resource, str) and resource:
+            verb = "may be replaced" if cause.kind == "resource-may-be-replaced" else "replaced"
+            return f"{resource} {verb}: {gist}"
+    return gist
+
+
+def first_step(finding: Finding) -> tuple[str, str]:
+    """The fix's first move for the summary table: ("text" | "command", what to show)."""
+    plan = finding.remediation
+    if plan is None or not plan.steps:
+        return "text", "see below"
+    if plan.strategy.startswith("split"):
+        return "text", "split into two PRs"
+    step = plan.steps[0]
+    if step.kind == "deploy" and step.commands and not step.code:
+        return "command", step.commands[0]
+    title = step.title if len(step.title) <= MAX_FIRST_STEP else step.title[: MAX_FIRST_STEP - 1] + "…"
+    return "text", title
 
 
 def build_graph(findings: Iterable[Finding]) -> Graph:

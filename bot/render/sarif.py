@@ -1,16 +1,20 @@
-"""SARIF 2.1.0 for code scanning: one result per finding, located at the templates.
+"""SARIF 2.1.0 for code scanning: one result per finding.
 
-Locations are relative to the head assembly (``uriBaseId`` ``HEADASSEMBLY``; a
-stack that only the base has is located in ``BASEASSEMBLY``); both bases are
-declared in ``originalUriBaseIds`` with the assemblies' paths. The fingerprint is
-``Finding.id``, which stays the same across pushes.
+When the fix found the construct in the app's source, the result is located at that source
+line, with a path relative to the repository root (what GitHub code scanning resolves, so the
+alert shows in the pull request's diff); the templates become related locations. Otherwise
+it is located at the producer's template. Template locations are relative to the head
+assembly (``uriBaseId`` ``HEADASSEMBLY``; a stack that only the base has is located in
+``BASEASSEMBLY``); both bases are declared in ``originalUriBaseIds`` by description only:
+an assembly is a build output, and its absolute path on the runner means nothing elsewhere.
+The fingerprint is ``Finding.id``, which stays the same across pushes.
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -31,11 +35,12 @@ BASE_BASE = "BASEASSEMBLY"
 LEVELS = {Severity.BLOCKER: "error", Severity.WARNING: "warning", Severity.NOTICE: "note"}
 
 
-def render(result: AnalysisResult) -> str:
-    return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"
+def render(result: AnalysisResult, *, source_root: str = "") -> str:
+    """``source_root``: the app's source folder relative to the repository root ("" for the root)."""
+    return json.dumps(to_dict(result, source_root=source_root), indent=2, ensure_ascii=False) + "\n"
 
 
-def to_dict(result: AnalysisResult) -> dict[str, Any]:
+def to_dict(result: AnalysisResult, *, source_root: str = "") -> dict[str, Any]:
     rule_ids = list(RULE_DOCS)
     return {
         "$schema": SCHEMA,
@@ -52,11 +57,11 @@ def to_dict(result: AnalysisResult) -> dict[str, Any]:
                     }
                 },
                 "originalUriBaseIds": {
-                    HEAD_BASE: {"uri": _directory_uri(result.head.path)},
-                    BASE_BASE: {"uri": _directory_uri(result.base.path)},
+                    HEAD_BASE: {"description": {"text": "the head cloud assembly (cdk.out) of the analysis"}},
+                    BASE_BASE: {"description": {"text": "the base cloud assembly (cdk.out) of the analysis"}},
                 },
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(result, f, rule_ids) for f in result.findings],
+                "results": [_result(result, f, rule_ids, source_root) for f in result.findings],
             }
         ],
     }
@@ -75,7 +80,7 @@ def _rule(rule_id: str) -> dict[str, Any]:
     }
 
 
-def _result(result: AnalysisResult, finding: Finding, rule_ids: list[str]) -> dict[str, Any]:
+def _result(result: AnalysisResult, finding: Finding, rule_ids: list[str], source_root: str) -> dict[str, Any]:
     out: dict[str, Any] = {"ruleId": finding.rule}
     if finding.rule in rule_ids:
         out["ruleIndex"] = rule_ids.index(finding.rule)
@@ -95,6 +100,13 @@ def _result(result: AnalysisResult, finding: Finding, rule_ids: list[str]) -> di
         first = dict(related[0])
         first.pop("id", None)
         out["locations"] = [first]
+    source = _source_location(finding, source_root)
+    if source is not None:  # the construct's line in the app: where the PR diff shows it
+        if primary is not None:
+            related.insert(0, {"id": len(related), **primary,
+                               "message": {"text": f"the producer's template ({finding.producer})"}})
+            out["relatedLocations"] = related
+        out["locations"] = [source]
     out["properties"] = {
         "export": finding.export,
         "output": finding.output,
@@ -187,8 +199,20 @@ def _named(assembly: Assembly, name: str, finding: Finding) -> Stack | None:
     return found[0] if found else None
 
 
-def _directory_uri(path: str) -> str:
-    return Path(path).absolute().as_uri().rstrip("/") + "/"
+def _source_location(finding: Finding, source_root: str) -> dict[str, Any] | None:
+    """The first source line the fix points at, relative to the repository root."""
+    plan = finding.remediation
+    for step in plan.steps if plan else ():
+        code = step.code
+        if code is None or not code.path or not code.line or code.path.startswith(("/", "..")):
+            continue
+        root = source_root.strip().strip("/")
+        path = posixpath.normpath(posixpath.join(root, code.path) if root and root != "." else code.path)
+        if path.startswith(".."):
+            continue
+        return {"physicalLocation": {"artifactLocation": {"uri": quote(path)},
+                                     "region": {"startLine": code.line}}}
+    return None
 
 
 def _camel(rule_id: str) -> str:

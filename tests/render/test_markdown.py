@@ -86,7 +86,7 @@ def test_marker_on_first_line(name: str, tmp_path: Path) -> None:
 def test_github_renders_the_structure(name: str, tmp_path: Path) -> None:
     result, text = render_scenario(name, tmp_path)
     rendered = to_html(text)
-    assert rendered.count("<table>") == 2  # usage sites + stack summary
+    assert rendered.count("<table>") == 2  # the summary of findings + stack changes
     assert rendered.count("<details>") == rendered.count("</details>") >= 1
     assert "<summary>Stack changes:" in rendered
     assert '<pre><code class="language-mermaid">flowchart LR' in rendered
@@ -99,7 +99,123 @@ def test_github_renders_the_structure(name: str, tmp_path: Path) -> None:
 
 def test_headline_counts(tmp_path: Path) -> None:
     _, text = render_scenario("layer_value_change", tmp_path)
-    assert text.splitlines()[1] == "### cdk-export-guard: 🛑 1 blocker · ⚠️ 0 warnings · ℹ️ 0 notices"
+    assert text.splitlines()[1] == "### cdk-export-guard: 🛑 1 blocker — cannot be deployed as it is"
+
+
+# --- the comment, for a reviewer: what shows before anything is unfolded -------------
+
+_BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "pre", "summary", "ul", "ol", "table"}
+WRAP = 100  # characters per rendered line in a pull request's conversation column (about)
+
+
+class _Unfolded(HTMLParser):
+    """The blocks GitHub shows before anything is unfolded: <details> bodies are skipped, their
+    <summary> kept. Each block is (tag, text)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[tuple[str, str]] = []
+        self._stack: list[str] = []
+        self._text: list[str] = []
+        self._details = 0  # depth of open <details>
+        self._summary = False
+
+    def _flush(self, tag: str) -> None:
+        text = "".join(self._text)
+        if text.strip():
+            self.blocks.append((tag, text.strip("\n")))
+        self._text = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCKS:
+            self._flush(self._stack[-1] if self._stack else "p")
+            self._stack.append(tag)
+        if tag == "details":
+            self._details += 1
+        if tag == "summary":
+            self._summary = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCKS:
+            self._flush(tag)
+            if self._stack:
+                self._stack.pop()
+        if tag == "summary":
+            self._summary = False
+        if tag == "details":
+            self._details -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._details == 0 or self._summary:
+            self._text.append(data)
+
+
+def unfolded(text: str) -> list[tuple[str, str]]:
+    parser = _Unfolded()
+    parser.feed(to_html(text))
+    return parser.blocks
+
+
+def rendered_lines(blocks: list[tuple[str, str]]) -> int:
+    """Lines on screen: code blocks line by line (they scroll, never wrap), prose wrapped."""
+    total = 0
+    for tag, text in blocks:
+        if tag == "pre":
+            total += text.count("\n") + 1
+        else:
+            total += sum(max(1, -(-len(line) // WRAP)) for line in text.split("\n"))
+    return total
+
+
+def test_a_one_blocker_comment_fits_on_one_screen(tmp_path: Path) -> None:
+    result, text = render_scenario("layer_value_change", tmp_path)
+    assert len(result.findings) == 1
+    blocks = unfolded(text)
+    assert rendered_lines(blocks) <= 40, "\n".join(f"{tag}: {body}" for tag, body in blocks)
+    tags = [tag for tag, _ in blocks]
+    # Verdict and the summary table come first, then the finding with its fix before its causes.
+    assert tags[:2] == ["h3", "tr"] and blocks[0][1].endswith("1 blocker — cannot be deployed as it is")
+    assert tags.index("tr") < tags.index("h4")
+    texts = [body for _, body in blocks]
+    fix = next(i for i, body in enumerate(texts) if body.startswith("Fix"))
+    why = next(i for i, body in enumerate(texts) if body.startswith("Why:"))
+    assert tags.index("h4") < fix < why
+    # CloudFormation's error once before anything is unfolded; the alternatives are folded.
+    assert sum(body.count("Cannot update export") for body in texts) == 1
+    assert "Why this fix; alternatives: split-ssm-parameter, detach-and-restore" in [
+        body for tag, body in blocks if tag == "summary"]
+    assert not any("split-ssm-parameter" in body for tag, body in blocks if tag != "summary")
+
+
+def test_summary_row_per_finding(tmp_path: Path) -> None:
+    _, text = render_scenario("layer_value_change", tmp_path)
+    rows = [body for tag, body in unfolded(text) if tag == "tr"]
+    assert rows[0].split() == ["Producer", "→", "consumers", "What", "changes", "First", "step", "of", "the", "fix"]
+    assert "Producer → Consumer" in rows[1] and "split into two PRs" in rows[1]
+    assert "Layer replaced: export value changes" in rows[1]
+
+
+def test_the_root_app_has_no_folder_in_its_title(tmp_path: Path) -> None:
+    from bot.orchestrate import AppOutcome
+
+    result = SCENARIOS["layer_value_change"](tmp_path)
+    assert AppOutcome(".", result).markdown(None).splitlines()[1].startswith("### cdk-export-guard: ")
+    assert AppOutcome("services/orders", result).markdown(None).splitlines()[1].startswith(
+        "### cdk-export-guard — services/orders: ")
+
+
+def test_no_runner_paths_in_the_comment(tmp_path: Path) -> None:
+    _, text = render_scenario("layer_value_change", tmp_path)
+    assert "<TMP>" not in text  # the assemblies' absolute folders (stable() puts <TMP> for them)
+
+
+def test_many_usage_sites_are_folded(tmp_path: Path) -> None:
+    result = SCENARIOS["layer_value_change"](tmp_path)
+    finding = result.findings[0]
+    many = replace(finding, usages=finding.usages * 5)
+    text = markdown.render(replace(result, findings=(many,)))
+    summaries = [body for tag, body in unfolded(text) if tag == "summary"]
+    assert "Where it is used: 5 sites in Consumer" in summaries
 
 
 def test_cloudformation_error_is_shown_verbatim(tmp_path: Path) -> None:
@@ -151,12 +267,13 @@ class TestHostileInput:
         rendered = to_html(text)
         tables = re.findall(r"<table>.*?</table>", rendered, re.DOTALL)
         assert len(tables) == 2
-        usage, stacks = tables
-        assert usage.count("<tr>") == 2 and stacks.count("<tr>") == 3  # header + rows
-        for table, width in ((usage, 4), (stacks, 7)):
+        summary, stacks = tables
+        assert summary.count("<tr>") == 2 and stacks.count("<tr>") == 3  # header + rows
+        for table, width in ((summary, 4), (stacks, 7)):
             for row in re.findall(r"<tr>.*?</tr>", table, re.DOTALL):
                 assert len(re.findall(r"<t[hd][ >]", row)) == width
-        assert "|col|umn next line" in html.unescape(usage)  # the cell kept its pipes
+        assert "|`tick`](javascript:alert(1))" in html.unescape(summary)  # the cell kept its pipes
+        assert "|col|umn next line" in html.unescape(rendered)  # a usage path, in the list
 
     def test_code_stays_code(self, text: str) -> None:
         rendered = html.unescape(to_html(text))
@@ -184,8 +301,7 @@ def test_override_one_block(tmp_path: Path) -> None:
     )
     default = markdown.render(result)
     custom = markdown.render(result, template_dir=templates)
-    default_footer = default.rstrip("\n").splitlines()[-1]
-    assert default_footer.startswith("<sub>cdk-export-guard ")
+    default_footer = next(line for line in default.splitlines() if line.startswith("<sub>cdk-export-guard "))
     assert custom == default.replace(default_footer, "<sub>Owned by team @&#8205;infra</sub>")
 
 
@@ -199,8 +315,8 @@ def test_override_a_nested_scoped_block(tmp_path: Path) -> None:
     )
     custom = markdown.render(result, template_dir=templates)
     assert "Used by Consumer.\n" in custom
-    assert "| Consumer stack |" not in custom
-    assert "**Why**" in custom and "**How to ship it**" in custom
+    assert "**Where it is used:**" not in custom
+    assert "**Why:**" in custom and "**Fix**" in custom
 
 
 def test_replacing_the_template_keeps_the_marker(tmp_path: Path) -> None:
