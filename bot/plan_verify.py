@@ -236,14 +236,15 @@ def _version(base: Assembly, state: Assembly, label: str) -> AppVersion:
 
 
 def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
+    """Build one state in ``folder`` (its ``app`` copy and ``cdk.out``); the tree is only read."""
     tree = options.base if state.tree == "base" else options.head
     assert tree is not None
     app = folder / "app"
     shutil.copytree(tree.path, app, ignore=_COPY_IGNORE, symlinks=True)
     for installed in ("node_modules", ".venv"):  # the dependencies as installed, not copied
-        folder = tree.path / installed
-        if folder.is_dir():
-            (app / installed).symlink_to(folder.resolve(), target_is_directory=True)
+        dependencies = tree.path / installed
+        if dependencies.is_dir():
+            (app / installed).symlink_to(dependencies.resolve(), target_is_directory=True)
     apply_changes(app, state.changes)
     context = dict(tree.context)
     if options.synth is not None:

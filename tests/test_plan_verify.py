@@ -229,3 +229,25 @@ def test_corpus_plans_work_when_applied(base: str, head: str, strategy: str, cov
         assert plan is not None and plan.strategy == strategy and plan.verified, plan.verification
         assert len(plan.covers) == (covered if covered > 1 else 0)
     assert STATES_DIR.is_dir()
+
+
+def test_building_a_state_never_writes_into_the_source_tree(tmp_path: Path) -> None:
+    """The trees are the user's checkouts (or read-only material): states are built in scratch."""
+    import shutil
+
+    from bot import synth
+    from bot.plan_states import State
+    from bot.plan_verify import _synthesize
+
+    source = tmp_path / "src"
+    shutil.copytree(app_dir("layer_cross_stack"), source, ignore=shutil.ignore_patterns("cdk.out", "__pycache__"))
+    (source / ".venv").mkdir()  # an installed environment is linked, not copied, and not written to
+    before = sorted(str(p.relative_to(source)) for p in source.rglob("*"))
+    options = VerifyOptions(base=None, head=Tree(source, {"variant": "head"}),
+                            app_command=f"{shlex.quote(sys.executable)} app.py")
+    state = State("head", (Change("context", key=FLAG, value="weak"),))
+    out = _synthesize(state, tmp_path / "state", options)
+    assert out == (tmp_path / "state" / "cdk.out").resolve() and (out / "manifest.json").is_file()
+    assert sorted(str(p.relative_to(source)) for p in source.rglob("*")) == before
+    assert (tmp_path / "state" / "app" / ".venv").is_symlink()
+    assert synth  # the real CLI ran (no test synth function)
