@@ -131,7 +131,7 @@ class _PipelinePlanner:
         head = self.versions.head(finding)
         try:
             candidates = self._candidates(finding, head, producer, consumers)
-        except (KeyError, ValueError, SelectionError):
+        except (KeyError, ValueError, IndexError, AssertionError, SelectionError):  # never stop the report
             candidates = []
         where = self._deployed_by(involved)
         cli = finding.remediation

@@ -69,8 +69,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "verification": plan.verification.to_json(),
         "covers": list(plan.covers),
         "simulation": list(plan.simulation),
-        # Only for stacks deployed by a pipeline (or also by hand next to one): how they are deployed.
-        **({"deployed_by": list(plan.deployed_by)} if plan.deployed_by else {}),
+        "deployed_by": list(plan.deployed_by),  # empty unless a pipeline deploys the stacks
         "alternatives": [plan_to_dict(a) for a in plan.alternatives],
     }
 
