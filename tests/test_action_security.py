@@ -220,7 +220,8 @@ raise SystemExit(1)
 
 @pytest.mark.synth
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
-def test_the_apps_code_finds_no_token_in_any_environment(tmp_path: Path) -> None:
+@pytest.mark.parametrize("token_variable", ["INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN"])  # Docker, composite
+def test_the_apps_code_finds_no_token_in_any_environment(tmp_path: Path, token_variable: str) -> None:
     # The app walks up its ancestors' /proc/<pid>/environ, as the review's exploit did.
     app = tmp_path / "app"
     app.mkdir()
@@ -234,7 +235,8 @@ def test_the_apps_code_finds_no_token_in_any_environment(tmp_path: Path) -> None
         env = environment(tmp_path, gh, pull_request_event(tmp_path), base_assembly=str(base), app_directory="app",
                           synth_command=f"{sys.executable} snoop.py {loot} {tmp_path / 'secrets.txt'}")
         (tmp_path / "secrets.txt").write_text(" ".join(secrets))
-        env.update({"INPUT_GITHUB-TOKEN": secrets[0], "AWS_SECRET_ACCESS_KEY": secrets[1],
+        env.pop("INPUT_GITHUB-TOKEN")
+        env.update({token_variable: secrets[0], "AWS_SECRET_ACCESS_KEY": secrets[1],
                     "ACTIONS_RUNTIME_TOKEN": secrets[2], "ACTIONS_ID_TOKEN_REQUEST_TOKEN": secrets[3],
                     "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")})
         env.update({k: v for k, v in os.environ.items() if k.startswith(("CDK_", "VIRTUAL_ENV"))})

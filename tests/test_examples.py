@@ -81,3 +81,14 @@ def test_the_examples_upload_the_reports(tmp_path: Path, workflow: str, app: str
     assert len(reports) == 1, files
     if workflow == "fork-safe-analyze.yml":
         assert any(f.endswith("pull-request.json") for f in files), files
+
+
+def test_the_composite_action_execs_the_bot_so_no_shell_keeps_the_token() -> None:
+    # A bash step that runs python as a child keeps INPUT_GITHUB_TOKEN in its own /proc/<pid>/environ,
+    # where the app's code (a descendant) could read it; exec replaces the shell instead.
+    action = yaml.safe_load((EXAMPLES.parents[1] / "action.yml").read_text())
+    runs = action["runs"]
+    if runs.get("using") != "composite":
+        return  # a Docker action starts the bot as the container's entrypoint: no shell in between
+    (step,) = [s for s in runs["steps"] if "INPUT_GITHUB_TOKEN" in (s.get("env") or {})]
+    assert step["run"].lstrip().startswith("exec "), step["run"]
