@@ -44,4 +44,5 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if reporter is not None:
         reporter.write_line(f"synthesized {len(pairs) - len(errors)} test app variants in "
                             f"{time.perf_counter() - started:.0f}s, {workers} at a time"
-                            + (f"; {len(errors)} failed (their tests will say why)" if errors else ""))
+                            + (f"; {len(errors)} failed (their tests will say why), first: "
+                               f"{next(iter(errors.items()))}" if errors else ""))
