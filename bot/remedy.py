@@ -292,9 +292,6 @@ class _Planner:
         checked = [(self._verify(c), c) for c in candidates]
         accepted = [(p, c) for p, c in checked if p.checked]
         pool = accepted or checked
-        if not pool:
-            return Plan("manual", "No plan applies to this finding automatically; review the deploy order by hand.",
-                        (), verification=Verification(Level.NONE, (), "no strategy applies"))
         (best, candidate), rest = pool[0], pool[1:]
         edits = self._pipeline_edits(candidate) if best.checked else ()
         steps = best.steps

@@ -251,6 +251,9 @@ def _change(value: Any, where: str) -> Change:
     item = data.get("value")
     if item is not None and not isinstance(item, (str, int, float, bool)):
         raise ReportError(f"{where}.value must be a plain value")
+    required = {"context": ("key",), "patch": ("path", "diff"), "description": ("description",)}[kind]
+    for name in required:
+        _field(data, name, where)  # a string, or a ReportError
     return Change(
         kind=kind,
         key=_opt_str(data.get("key"), f"{where}.key"),
