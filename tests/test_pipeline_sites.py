@@ -32,8 +32,10 @@ def weak_app(key: str) -> AppBuilder:
 def test_a_command_deploying_unrelated_stacks_too_is_checked_and_edited(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     (repo / "stacks").mkdir(parents=True)
+    # A CodeBuild step as the corpus app writes it: only pipeline-step sources are deploy sites.
     (repo / "stacks" / "pipeline_stack.py").write_text(
-        'COMMANDS = [\n    "cdk deploy E-Data E-Compute E-Api E-Admin --require-approval never",\n]\n')
+        'spec = codebuild.BuildSpec.from_object({"phases": {"build": {"commands": [\n'
+        '    "cdk deploy E-Data E-Compute E-Api E-Admin --require-approval never",\n]}}})\n')
     base = load_assembly(weak_app("a.zip").write(tmp_path / "base"))
     head = load_assembly(weak_app("b.zip").write(tmp_path / "head"))
     context = build_context(base, head)
