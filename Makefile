@@ -35,7 +35,9 @@ setup: $(STAMP)
 demo: setup
 	$(PY) -m bot synth --app-dir examples/app --out $(EXAMPLE_OUT)/base -c variant=base
 	$(PY) -m bot synth --app-dir examples/app --out $(EXAMPLE_OUT)/head -c variant=head
-	$(PY) -m bot analyze --base $(EXAMPLE_OUT)/base --head $(EXAMPLE_OUT)/head --source examples/app --fail-on never
+	$(PY) -m bot analyze --base $(EXAMPLE_OUT)/base --head $(EXAMPLE_OUT)/head --source examples/app \
+		--base-source examples/app --base-context variant=base --head-context variant=head \
+		--verify-plans --fail-on never
 
 # Lint and types first (seconds), then the suite. The test apps are synthesized up front,
 # as many at once as there are cores (CDK_EXPORT_GUARD_SYNTH_JOBS), and cached by content

@@ -101,3 +101,11 @@ def test_python_dash_m_bot_runs(pair: tuple[Path, Path]) -> None:
                            "--format", "json"], capture_output=True, text=True, check=False)
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["summary"]["blocker"] == 1
+
+
+def test_verify_context_must_be_key_value(pair: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    base, head = pair
+    code = main(["analyze", "--base", str(base), "--head", str(head), "--source", str(base), "--verify-plans",
+                 "--head-context", "variant"])
+    assert code == 2
+    assert "context must be KEY=VALUE, got 'variant'" in capsys.readouterr().err

@@ -32,6 +32,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="with --verify-plans: time for all plan states (default 300; unfinished plans stay "
                         "'modelled')")
     parser.add_argument("--app", dest="app_command", help="with --verify-plans: the app command (default: cdk.json's)")
+    for side in ("base", "head"):
+        parser.add_argument(f"--{side}-context", action="append", default=[], metavar="KEY=VALUE",
+                            help=f"with --verify-plans: context the {side} side was synthesized with (`cdk -c`); "
+                            "repeatable")
     parser.add_argument("--repo", type=Path, help="repository root: check its deploy commands (default: --source)")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
@@ -56,6 +60,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--aws-profile", metavar="NAME", help="with --live: the AWS profile to use")
     parser.add_argument("--aws-endpoint-url", metavar="URL", help=argparse.SUPPRESS)  # a local emulator (tests)
     parser.set_defaults(handler=main)
+
+
+def _context(pairs: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` options as a context mapping, as `cdk -c` takes them."""
+    context = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"context must be KEY=VALUE, got {pair!r}")
+        context[key] = value
+    return context
 
 
 def _relative_source(source: Path | None, repo: Path | None) -> str:
@@ -111,7 +126,8 @@ def main(args: argparse.Namespace) -> int:
         from bot.plan_verify import Tree, VerifyOptions
 
         verify = VerifyOptions(
-            base=Tree(args.base_source) if args.base_source else None, head=Tree(args.source),
+            base=Tree(args.base_source, _context(args.base_context)) if args.base_source else None,
+            head=Tree(args.source, _context(args.head_context)),
             budget_seconds=args.verify_budget, app_command=args.app_command, reuse_assemblies=False,
             log=lambda line: print(f"cdk-export-guard: {line}", file=sys.stderr),
         )
