@@ -52,8 +52,10 @@ _MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "fixtures", "__fixtures__", "testdata"})
 _TEST_FILE = re.compile(r"(test_.*\.py|.*_test\.py|.*\.(test|spec)\.[cm]?[jt]sx?|conftest\.py)")
 # A source file is scanned only when it builds pipeline steps or CodeBuild commands (CDK Pipelines'
-# ShellStep/CodeBuildStep, a CodeBuild BuildSpec): other strings that say "cdk deploy" are not run.
-_PIPELINE_SOURCE = re.compile(r"ShellStep|CodeBuildStep|BuildSpec|build_spec|buildspec|CodePipeline")
+# ShellStep/CodeBuildStep, a CodeBuild BuildSpec, a `commands` list, a file named for a pipeline):
+# other strings that say "cdk deploy" are not run.
+_PIPELINE_SOURCE = re.compile(r"ShellStep|CodeBuildStep|BuildSpec|build_spec|buildspec|CodePipeline|codebuild|"
+                              r"\bcommands\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def find_deploy_sites(
         text = read_text(path, max_bytes)
         if origin is None or text is None or "deploy" not in text:
             continue
-        if origin == CDK_SOURCE and not _PIPELINE_SOURCE.search(text):
+        if origin == CDK_SOURCE and "pipeline" not in relative.lower() and not _PIPELINE_SOURCE.search(text):
             continue
         sites += scan_text(relative, text, origin)
     return sorted(sites, key=lambda s: (s.path, s.line, s.column))
