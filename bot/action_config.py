@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,18 @@ class Event:
     head_ref: str | None
 
 
+def _seconds(get: Callable[[str, str], str], name: str, default: str) -> float:
+    """A positive number of seconds from input ``name``."""
+    text = get(name, default) or default
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ConfigError(f"input {name} must be a number of seconds; got {text!r}") from None
+    if not seconds > 0:
+        raise ConfigError(f"input {name} must be positive")
+    return seconds
+
+
 def read_inputs(env: Mapping[str, str]) -> Inputs:
     def get(name: str, default: str = "") -> str:
         mapped = env.get(f"INPUT_{name.upper().replace('-', '_')}")
@@ -84,29 +96,10 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
     base_assembly, head_assembly = get("base-assembly") or None, get("head-assembly") or None
     if (base_assembly or head_assembly) and len(directories) > 1:
         raise ConfigError("inputs base-assembly/head-assembly work with a single app-directory")
-    timeout = get("synth-timeout", "900") or "900"
-    try:
-        timeout_seconds = float(timeout)
-    except ValueError:
-        raise ConfigError(f"input synth-timeout must be a number of seconds; got {timeout!r}") from None
-    if timeout_seconds <= 0:
-        raise ConfigError("input synth-timeout must be positive")
-    verify_budget: float | None = None
-    if _bool(get("verify-plans", "true"), "verify-plans"):
-        budget = get("verify-budget", "300") or "300"
-        try:
-            verify_budget = float(budget)
-        except ValueError:
-            raise ConfigError(f"input verify-budget must be a number of seconds; got {budget!r}") from None
-        if verify_budget <= 0:
-            raise ConfigError("input verify-budget must be positive")
-    analysis_timeout = get("analysis-timeout", "3600") or "3600"
-    try:
-        analysis_seconds = float(analysis_timeout)
-    except ValueError:
-        raise ConfigError(f"input analysis-timeout must be a number of seconds; got {analysis_timeout!r}") from None
-    if not analysis_seconds > 0:
-        raise ConfigError("input analysis-timeout must be positive")
+    timeout_seconds = _seconds(get, "synth-timeout", "900")
+    verifying = _bool(get("verify-plans", "true"), "verify-plans")
+    verify_budget = _seconds(get, "verify-budget", "300") if verifying else None
+    analysis_seconds = _seconds(get, "analysis-timeout", "3600")
     return Inputs(
         verify_budget_seconds=verify_budget,
         github_token=get("github-token"),
