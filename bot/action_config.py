@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,9 +64,8 @@ class Event:
     head_ref: str | None
 
 
-def _seconds(get: Callable[[str, str], str], name: str, default: str) -> float:
-    """A positive number of seconds from input ``name``."""
-    text = get(name, default) or default
+def _seconds(name: str, text: str) -> float:
+    """Input ``name``'s value ``text`` as a positive number of seconds."""
     try:
         seconds = float(text)
     except ValueError:
@@ -96,10 +95,10 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
     base_assembly, head_assembly = get("base-assembly") or None, get("head-assembly") or None
     if (base_assembly or head_assembly) and len(directories) > 1:
         raise ConfigError("inputs base-assembly/head-assembly work with a single app-directory")
-    timeout_seconds = _seconds(get, "synth-timeout", "900")
+    timeout_seconds = _seconds("synth-timeout", get("synth-timeout", "900") or "900")
     verifying = _bool(get("verify-plans", "true"), "verify-plans")
-    verify_budget = _seconds(get, "verify-budget", "300") if verifying else None
-    analysis_seconds = _seconds(get, "analysis-timeout", "3600")
+    verify_budget = _seconds("verify-budget", get("verify-budget", "300") or "300") if verifying else None
+    analysis_seconds = _seconds("analysis-timeout", get("analysis-timeout", "3600") or "3600")
     return Inputs(
         verify_budget_seconds=verify_budget,
         github_token=get("github-token"),
