@@ -58,6 +58,11 @@ def usage_span(site: SourceSite, usage: Usage, member: str | None) -> Span | Non
     end = _close(text, opening)
     if opening < 0 or end is None:
         return None
+    if site.language != "python":  # TypeScript/JavaScript: the props are an object literal argument
+        props_at = _props_object(text, opening, end)
+        if props_at is None:
+            return None
+        opening, end = props_at
     parts = [p for p in usage.path.split("/") if p]
     if "Properties" not in parts:
         return None
@@ -122,7 +127,8 @@ def ssm_read_patch(site: SourceSite, usages: list[Usage], member: str | None, pa
         if found is None or alias is None:
             return None
         _, cls, method = found
-        construct_id = snippets.string("CdkExportGuard" + (member or cls).title().replace("_", ""), language)
+        pascal = "".join(word[:1].upper() + word[1:] for word in (member or cls).split("_"))
+        construct_id = snippets.string("CdkExportGuard" + pascal, language)
         cuts[span.value] = (f"{alias}.{cls}.{snippets.member(method, language)}"
                             f"({snippets.this(language)}, {construct_id}, {read})")
     change = _patch(site, cuts)
@@ -174,6 +180,16 @@ def _entry(text: str, lo: int, hi: int, within: str | None, key: str, language: 
         value_end = _expression_end(text, match.end(), hi)
         entry = _with_separator(text, match.start(), value_end)
         return Span(entry, (match.end(), value_end))
+    return None
+
+
+def _props_object(text: str, opening: int, end: int) -> tuple[int, int] | None:
+    """The ``{ ... }`` argument of the call whose parentheses are ``opening``..``end``."""
+    quiet = patches.strings_and_comments(text)
+    for i in range(opening + 1, end):
+        if text[i] == "{" and not quiet(i) and _depth(text, opening, i) == 1:
+            close = _close(text, i)
+            return (i, close) if close is not None else None
     return None
 
 
