@@ -127,8 +127,10 @@ def ssm_read_patch(site: SourceSite, usages: list[Usage], member: str | None, pa
         if found is None or alias is None:
             return None
         _, cls, method = found
+        # One imported construct per usage: several usages in one stack need distinct ids.
+        holder = [s for s in (usage.construct_path or "").split("/") if s not in ("Resource", "Default")][-1:]
         pascal = "".join(word[:1].upper() + word[1:] for word in (member or cls).split("_"))
-        construct_id = snippets.string("CdkExportGuard" + pascal, language)
+        construct_id = snippets.string(f"CdkExportGuard{pascal}{''.join(holder)}", language)
         cuts[span.value] = (f"{alias}.{cls}.{snippets.member(method, language)}"
                             f"({snippets.this(language)}, {construct_id}, {read})")
     change = _patch(site, cuts)
@@ -267,8 +269,8 @@ def _close(text: str, opening: int) -> int | None:
 
 def _module_alias(text: str, module: str, language: str) -> str | None:
     """How the file names an aws-cdk-lib module (``from aws_cdk import aws_lambda as lambda_``)."""
-    if language == "python":
-        match = re.search(rf"^\s*from\s+aws_cdk\s+import\s+{module}\s+as\s+(\w+)", text, re.M)
+    if language == "python":  # one line, or inside `from aws_cdk import (...)`
+        match = re.search(rf"^\s*from\s+aws_cdk\s+import\s+(?:\([^)]*?)?\b{module}\s+as\s+(\w+)", text, re.M)
         return match.group(1) if match else None
     path = module.replace("_", "-")
     match = re.search(rf"import\s+\*\s+as\s+(\w+)\s+from\s+['\"]aws-cdk-lib/{path}['\"]", text) or \

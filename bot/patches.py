@@ -214,6 +214,16 @@ def add_dependency_patch(consumer: SourceSite, producer: SourceSite, consumer_id
     return Change("patch", path=consumer.path, diff=diff(consumer.path, consumer.text, after))
 
 
+def declares_dependency(consumer: SourceSite, producer: SourceSite) -> bool:
+    """Whether the file already says ``<consumer>.add_dependency(<producer>)`` for these two stacks."""
+    c_stmt, p_stmt = statement(consumer), statement(producer)
+    if consumer.path != producer.path or c_stmt is None or p_stmt is None or not c_stmt.target \
+            or not p_stmt.target:
+        return False
+    call = snippets.add_dependency(c_stmt.target, p_stmt.target, consumer.language).rstrip(";")
+    return re.search(re.escape(call).replace(r"\(", r"\(\s*").replace(r"\)", r"\s*\)"), consumer.text) is not None
+
+
 _IMPORT_VALUE = (
     r"(?:[A-Za-z_$][\w$]*\.)?Fn\.(?:import_value|importValue|ImportValue)\(\s*"
     r"(?:jsii\.String\(\s*(['\"]){name}\1\s*\)|(['\"]){name}\2)\s*\)"

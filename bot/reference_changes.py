@@ -87,6 +87,8 @@ def ssm_route_changes(value: ProducerValue, usages: Sequence[Usage], sources: Ma
             return None
         changes.append(read)
     for consumer_site, producer_site, consumer_id, producer_id in dependencies:
+        if patches.declares_dependency(consumer_site, producer_site):
+            continue  # the app declares it already
         dependency = patches.add_dependency_patch(consumer_site, producer_site, consumer_id, producer_id)
         if dependency is None:
             return None

@@ -211,7 +211,7 @@ def test_typescript_ssm_route_reads_the_parameter_and_keeps_the_export_once() ->
     assert merged is not None and merged.diff is not None
     after = apply(TS_CONSUMER, merged.diff)
     assert after.count("import * as ssm from 'aws-cdk-lib/aws-ssm';") == 1
-    assert ("layers: [lambda.LayerVersion.fromLayerVersionArn(this, \"CdkExportGuardSharedLayer\", "
+    assert ("layers: [lambda.LayerVersion.fromLayerVersionArn(this, \"CdkExportGuardSharedLayerAgent\", "
             "ssm.StringParameter.valueForStringParameter(this, \"/p/layer\"))]") in after
     assert "LAYER_ARN: ssm.StringParameter.valueForStringParameter(this, \"/p/layer\")," in after
     assert "    this.exportValue(this.sharedLayer.layerVersionArn);\n" in after
