@@ -11,7 +11,9 @@ kind-specific tests then assert what the issue's "Done when" asks of that kind.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,10 +25,12 @@ from bot.commands.analyze import run_analysis
 from bot.model import AnalysisResult, Change, Finding, Level, Plan, Severity, Step, Verification
 from bot.patches import apply, diff
 from bot.plan_states import plan_run
-from bot.plan_verify import apply_changes, verify_plans
+from bot.plan_verify import Tree, VerifyOptions, apply_changes, verify_plans
 from bot.render import json_report
+from tests.corpus import CORPUS
 from tests.plan_synth import app_verify_options, cached_state_synth
 from tests.synth_cache import app_dir
+from tests.test_plan_verify import SOURCE, corpus_synth, requires_source
 
 pytestmark = pytest.mark.synth
 SynthApp = Callable[[str, str], Path]
@@ -307,3 +311,20 @@ def _without_metadata(template: dict[str, Any]) -> dict[str, Any]:
     resources = {k: [v.get("Type"), v.get("Properties")] for k, v in template.get("Resources", {}).items()
                  if k != "CDKMetadata"}
     return {"Resources": resources, **{k: template.get(k) for k in ("Outputs", "Parameters", "Conditions")}}
+
+
+# 2 and the drop patch on the corpus app's real source (skipped when ../shared is absent).
+@requires_source
+def test_kind2_corpus_ssm_route_and_detach_are_synthesized() -> None:
+    ecom = CORPUS / "e-com67"
+    options = VerifyOptions(base=Tree(SOURCE / "0f9208b"), head=Tree(SOURCE / "f0d9370"), budget_seconds=900,
+                            synth=corpus_synth, reuse_assemblies=False,
+                            app_command=f"{shlex.quote(sys.executable)} app.py")
+    result = run_analysis(ecom / "0f9208b", ecom / "f0d9370", source=SOURCE / "f0d9370",
+                          base_source=SOURCE / "0f9208b", verify=options)
+    (finding,) = result.findings
+    plan = finding.remediation
+    assert plan is not None
+    levels = {p.strategy: p.verification.level for p in [plan, *plan.alternatives]}
+    assert levels == {"split-weak-reference": Level.SYNTHESIZED, "split-ssm-parameter": Level.SYNTHESIZED,
+                      "detach-and-restore": Level.SYNTHESIZED}
