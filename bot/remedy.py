@@ -676,9 +676,7 @@ class _Planner:
                 (
                     Step(title=f"Release 1: remove the reference from {_names(consumers)} on the base "
                          f"branch; deploy {'it' if len(consumers) == 1 else 'them'} alone", kind="code-change",
-                         commands=(steps3[0][1],), changes=detach_changes,
-                         detail="" if dropped else "No patch could be produced: edit by hand as described.",
-                         applies_to="base"),
+                         commands=(steps3[0][1],), changes=detach_changes, applies_to="base"),
                     Step(title=f"Release 2: this pull request; deploy {producer} alone", kind="deploy",
                          commands=(steps3[1][1],), applies_to="head"),
                     Step(title="Then deploy the consumers with the reference restored", kind="deploy",
