@@ -77,7 +77,7 @@ def usage_span(site: SourceSite, usage: Usage, member: str | None) -> Span | Non
         return None
     if len(props) == 2 and props[1].isdigit():
         lo, hi = argument.value
-        if text[lo] != "[":
+        if lo >= hi or text[lo] != "[":
             return None
         elements = _elements(text, lo)
         if elements is None:
@@ -167,7 +167,7 @@ def _entry(text: str, lo: int, hi: int, within: str | None, key: str, language: 
     (inside the ``within`` argument's literal when given)."""
     if within is not None:
         outer = _entry(text, lo, hi, None, snippets.member(within, language), language)
-        if outer is None or text[outer.value[0]] != "{":
+        if outer is None or outer.value[0] >= outer.value[1] or text[outer.value[0]] != "{":
             return None
         lo, hi = outer.value[0], outer.value[1] - 1
         pattern = rf"(?:(['\"]){re.escape(key)}\1|\b{re.escape(key)}\b)\s*:\s*"

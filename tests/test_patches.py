@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import snippets
 from bot.analysis import analyze, build_context
@@ -233,3 +235,21 @@ def test_merge_refuses_patches_that_edit_the_same_lines_differently() -> None:
                            "layer_version_arn")
     assert one is not None and other is not None
     assert merge("lib/stacks.ts", TS_CONSUMER, [one, other]) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.text(alphabet=st.sampled_from(list("ab_.,:=()[]{}'\"# \n")), max_size=120),
+    prop=st.sampled_from(["Layers/0", "Layers/3", "Environment/Variables/a", "Environment", "X"]),
+    language=st.sampled_from(["python", "typescript"]),
+)
+def test_consumer_patches_never_crash_on_any_source(body: str, prop: str, language: str) -> None:
+    """Any text after the creating call: a patch that applies, or None, never an exception."""
+    text = f"x = lambda_.Function(self, 'Agent', {body}\n"
+    site = SourceSite("app.py", language, 1, text)
+    usage = Usage("C", "A", f"/Resources/A/Properties/{prop}", "C/Agent/Resource")
+    for change in (drop_reference_patch(site, [usage], "a"),
+                   ssm_read_patch(site, [usage], "a", "/p", "AWS::Lambda::LayerVersion", "layer_version_arn")):
+        if change is not None:
+            assert change.diff is not None
+            apply(text, change.diff)
