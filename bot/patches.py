@@ -62,7 +62,7 @@ def statement(site: SourceSite) -> Statement | None:
     opening = site.text.find("(", offset)
     if opening < 0:
         return None
-    closing = _matching(site.text, opening)
+    closing = matching(site.text, opening)
     if closing is None:
         return None
     last = site.text.count("\n", 0, closing)
@@ -75,7 +75,7 @@ def statement(site: SourceSite) -> Statement | None:
     return Statement(site, first, last, match.group("indent"), target)
 
 
-def _matching(text: str, opening: int) -> int | None:
+def matching(text: str, opening: int) -> int | None:
     """Offset of the parenthesis closing the one at ``opening``; strings and comments skipped."""
     depth = 0
     i = opening
@@ -214,6 +214,16 @@ def add_dependency_patch(consumer: SourceSite, producer: SourceSite, consumer_id
     return Change("patch", path=consumer.path, diff=diff(consumer.path, consumer.text, after))
 
 
+def declares_dependency(consumer: SourceSite, producer: SourceSite) -> bool:
+    """Whether the file already says ``<consumer>.add_dependency(<producer>)`` for these two stacks."""
+    c_stmt, p_stmt = statement(consumer), statement(producer)
+    if consumer.path != producer.path or c_stmt is None or p_stmt is None or not c_stmt.target \
+            or not p_stmt.target:
+        return False
+    call = snippets.add_dependency(c_stmt.target, p_stmt.target, consumer.language).rstrip(";")
+    return re.search(re.escape(call).replace(r"\(", r"\(\s*").replace(r"\)", r"\s*\)"), consumer.text) is not None
+
+
 _IMPORT_VALUE = (
     r"(?:[A-Za-z_$][\w$]*\.)?Fn\.(?:import_value|importValue|ImportValue)\(\s*"
     r"(?:jsii\.String\(\s*(['\"]){name}\1\s*\)|(['\"]){name}\2)\s*\)"
@@ -261,7 +271,7 @@ def ssm_switch_patches(producer: SourceSite, construct_id: str, attribute: str, 
         if reader.language != language:
             return None
         site, edits = files.setdefault(reader.path, (reader, []))
-        quiet = _strings_and_comments(site.text)
+        quiet = strings_and_comments(site.text)
         lines = site.text.split("\n")
         offset = 0
         for index, line in enumerate(lines):
@@ -285,7 +295,93 @@ def ssm_switch_patches(producer: SourceSite, construct_id: str, attribute: str, 
     return changes
 
 
-def _strings_and_comments(text: str) -> Callable[[int], bool]:
+def ssm_write_patch(producer: SourceSite, construct_id: str, attribute: str, parameter: str,
+                    keep_export: bool = False) -> Change | None:
+    """The producer writes the exported attribute to the SSM parameter ``parameter`` (after
+    the construct's creation); with ``keep_export``, also ``export_value`` of it for one
+    release (the deployed consumers still import the automatic export). The ``ssm`` module
+    import is added where missing. None when the statement cannot be delimited."""
+    stmt = statement(producer)
+    if stmt is None or producer.language not in _SSM_IMPORT:
+        return None
+    language = producer.language
+    edits: list[_Edit] = []
+    name = stmt.target
+    if name is None:
+        name = snippets.variable(construct_id, language)
+        first, first_text = _name_edit(stmt, name)
+        edits.append(_Edit(-2, (), first, first_text))
+    value = f"{name}.{snippets.member(attribute, language)}"
+    lines = [stmt.indent + snippets.ssm_write(snippets.this(language), "CdkExportGuardParameter" + construct_id,
+                                              parameter, value, language)]
+    if keep_export:
+        note = f"{_comment(language)} cdk-export-guard: keep this export one release, then remove this line"
+        lines += [stmt.indent + note, stmt.indent + snippets.export_value(snippets.this(language), value, language)]
+    edits.append(_Edit(stmt.last, tuple(lines)))
+    if not _HAS_SSM[language].search(producer.text):
+        edits.append(_Edit(_last_import(producer.text, language), (_SSM_IMPORT[language],)))
+    after = _apply(producer.text, edits)
+    return Change("patch", path=producer.path, diff=diff(producer.path, producer.text, after))
+
+
+def with_ssm_import(site: SourceSite, change: Change) -> Change:
+    """``change`` (a patch of ``site``'s file) plus the ``ssm`` module import where missing."""
+    assert change.diff is not None
+    if site.language not in _SSM_IMPORT or _HAS_SSM[site.language].search(site.text):
+        return change
+    after = apply(site.text, change.diff)
+    after = _apply(after, [_Edit(_last_import(after, site.language), (_SSM_IMPORT[site.language],))])
+    return Change("patch", path=site.path, diff=diff(site.path, site.text, after))
+
+
+def merge(path: str, text: str, changes: list[Change]) -> Change | None:
+    """One diff for several patches of the same file, each made against ``text``.
+
+    Their edits (by line, from difflib) are combined when they do not overlap; the same
+    insertion made twice (two patches adding the ``ssm`` import) is made once. None when
+    two patches edit the same lines differently.
+    """
+    before = text.split("\n")
+    ops: list[tuple[int, int, tuple[str, ...]]] = []
+    for change in changes:
+        if change.kind != "patch" or change.path != path or change.diff is None:
+            return None
+        after = apply(text, change.diff).split("\n")
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+            if tag != "equal" and (i1, i2, tuple(after[j1:j2])) not in ops:
+                ops.append((i1, i2, tuple(after[j1:j2])))
+    ops.sort(key=lambda op: (op[0], op[1]))
+    out: list[str] = []
+    position = 0
+    for i1, i2, lines in ops:
+        if i1 < position:
+            return None
+        out.extend(before[position:i1])
+        out.extend(lines)
+        position = i2
+    out.extend(before[position:])
+    return Change("patch", path=path, diff=diff(path, text, "\n".join(out)))
+
+
+def merged_by_file(changes: list[Change], texts: dict[str, str]) -> list[Change] | None:
+    """``merge`` per file (``texts``: each path's original text); descriptions pass through."""
+    by_path: dict[str, list[Change]] = {}
+    described: list[Change] = []
+    for change in changes:
+        if change.kind == "patch" and change.path is not None:
+            by_path.setdefault(change.path, []).append(change)
+        else:
+            described.append(change)
+    out: list[Change] = []
+    for path, group in by_path.items():
+        merged = group[0] if len(group) == 1 else merge(path, texts[path], group)
+        if merged is None:
+            return None
+        out.append(merged)
+    return out + described
+
+
+def strings_and_comments(text: str) -> Callable[[int], bool]:
     """Whether an offset of ``text`` lies inside a string literal or a comment."""
     spans: list[tuple[int, int]] = []
     i = 0

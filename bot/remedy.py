@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot import patches, snippets, versions
+from bot import patches, reference_changes, snippets, versions
 from bot.analysis import Context, build_context
 from bot.deploy_command import DeployCommand, parse_deploy, render_deploy
 from bot.deploy_sites import DeploySite, EditError, propose_edit
@@ -586,6 +586,12 @@ class _Planner:
             patched_head = self._ssm_patches(export, parameter, self.sources, self.readers)
             if patched and patched_head:
                 edits, later = patched, tuple(patched_head)
+        elif _automatic(export):
+            # Automatic: the consumers use the producer's object; change 1 keeps the export.
+            patched = self._ssm_automatic(finding, parameter, producer, consumers, self.base_sources, keep=True)
+            patched_head = self._ssm_automatic(finding, parameter, producer, consumers, self.sources, keep=False)
+            if patched and patched_head:
+                edits, later = patched, tuple(patched_head)
         patched_all = all(c.kind == "patch" for c in edits)
         steps = (
             Step(title="Split this pull request: land change 1 alone first, then this change", kind="split"),
@@ -620,12 +626,42 @@ class _Planner:
         site, construct_id, attribute = found
         return patches.ssm_switch_patches(site, construct_id, attribute, parameter, export, list(readers[export]))
 
+    def _producer_value(self, export: str, sources: Mapping[str, SourceSite]) -> reference_changes.ProducerValue | None:
+        found = self._value_site(export, sources)
+        resource, _ = self._exported_resource(export)
+        if found is None or resource is None:
+            return None
+        return reference_changes.ProducerValue(*found, resource_type=resource.type)
+
+    def _ssm_automatic(self, finding: Finding, parameter: str, producer: str, consumers: list[str],
+                       sources: Mapping[str, SourceSite], *, keep: bool) -> list[Change] | None:
+        """Patches for the SSM route of an automatic reference, on the tree of ``sources``."""
+        value = self._producer_value(finding.export or "", sources)
+        p_site = sources.get(producer)
+        c_sites = [sources.get(c) for c in consumers]
+        if value is None or p_site is None or any(c is None for c in c_sites):
+            return None
+        dependencies = [(c, p_site, cid.rsplit("/", 1)[-1], producer.rsplit("/", 1)[-1])
+                        for c, cid in zip(c_sites, consumers, strict=True) if c is not None]
+        return reference_changes.ssm_route_changes(value, finding.usages, sources, parameter, keep_export=keep,
+                                                   dependencies=dependencies)
+
+    def _drop_reference(self, finding: Finding) -> list[Change] | None:
+        """Patches removing the consumers' usages of the export from the base tree."""
+        value = self._producer_value(finding.export or "", self.base_sources)
+        member = value.member if value is not None else None
+        return reference_changes.drop_reference_changes(finding.usages, self.base_sources, member)
+
     def _detach_candidate(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str],
                           strategy: str) -> Candidate:
         export = finding.export
         assert export is not None
         both_ids = [producer, *consumers]
         d1 = versions.detach(self.base, export, consumers, label="detached")
+        dropped = self._drop_reference(finding)
+        detach_changes = tuple(dropped) if dropped else (
+            Change("description", description=f"in {_names(consumers)}: stop using {export} (drop the resources "
+                   f"or properties that read it: {_usages(finding)})"),)
         steps3 = [
             (d1, self._command(d1, consumers, exclusively=True)),
             (head, self._command(head, [producer], exclusively=True)),
@@ -640,11 +676,7 @@ class _Planner:
                 (
                     Step(title=f"Release 1: remove the reference from {_names(consumers)} on the base "
                          f"branch; deploy {'it' if len(consumers) == 1 else 'them'} alone", kind="code-change",
-                         commands=(steps3[0][1],),
-                         changes=(Change("description", description=f"in {_names(consumers)}: stop using "
-                                         f"{export} (drop the resources or properties that read it: "
-                                         f"{_usages(finding)})"),),
-                         applies_to="base"),
+                         commands=(steps3[0][1],), changes=detach_changes, applies_to="base"),
                     Step(title=f"Release 2: this pull request; deploy {producer} alone", kind="deploy",
                          commands=(steps3[1][1],), applies_to="head"),
                     Step(title="Then deploy the consumers with the reference restored", kind="deploy",

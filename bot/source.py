@@ -354,9 +354,13 @@ def declared_library_version(source: Path) -> str | None:
     return None
 
 
+MAX_USAGE_SITES = 60
+
+
 def plan_construct_paths(result: AnalysisResult) -> list[str]:
     """Construct paths plans may patch: the resources behind the findings' exports (in base,
-    where the value they carry today is made) and the stacks involved (where they are created)."""
+    where the value they carry today is made), the constructs using them, and the stacks
+    involved (where they are created)."""
     paths: list[str] = []
     exports = {f.export for f in result.findings if f.export}
     for stack in result.base.all_stacks():
@@ -367,6 +371,10 @@ def plan_construct_paths(result: AnalysisResult) -> list[str]:
                 if resource is not None and resource.construct_path:
                     paths.append(resource.construct_path)
     stacks = {s.key: s for a in (result.base, result.head) for s in a.stacks.values()}
+    # The constructs that use the value: dropping or switching a consumer's reference edits
+    # them. Each is a scan of the source, so only so many (beyond, those steps are described).
+    usages = dict.fromkeys(u.construct_path for f in result.findings for u in f.usages if u.construct_path)
+    paths.extend(list(usages)[:MAX_USAGE_SITES])
     for finding in result.findings:
         for key in (finding.producer_key, *finding.consumer_keys):
             found = stacks.get(key) if key else None

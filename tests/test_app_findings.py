@@ -44,6 +44,9 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "pipeline_waves": [("weak-reference-stale", "warning"), ("weak-reference-stale", "warning")],
     "exports_together": [("export-removed-in-use", "blocker"), ("export-removed-in-use", "blocker"),
                          ("new-reference-order", "notice"), ("new-reference-order", "notice")],
+    "blocker_and_notice": [("export-value-change-in-use", "blocker"), ("new-reference-order", "notice")],
+    "old_library_pin": [("export-value-change-in-use", "blocker")],
+    "upstream_flag": [("export-value-change-in-use", "blocker")],
 }
 
 

@@ -147,7 +147,7 @@ def test_every_app_is_listed_in_the_readme() -> None:
                 "dropped_reference", "new_reference", "weak_reference", "ssm_link", "stage", "nested_stack",
                 "import_missing", "unchanged", "agnostic_importer", "weak_both", "weak_stage", "weak_nested",
                 "pipeline_dropped_reference", "pipeline_layer", "pipeline_two_stages", "pipeline_waves",
-                "exports_together"]
+                "exports_together", "blocker_and_notice", "old_library_pin", "upstream_flag"]
     assert sorted(expected) == ALL_APPS
     for name in ALL_APPS:
         assert f"`{name}`" in readme
@@ -254,6 +254,45 @@ def test_exports_together(sides: tuple[Side, Side]) -> None:
     assert {k: base.template("Compute")["Resources"][k] for k in layers} == \
         {k: head.template("Compute")["Resources"][k] for k in layers}  # the layers themselves do not change
     assert base.dependencies["Admin"] == head.dependencies["Admin"] == {"Compute"}
+
+
+@apps("blocker_and_notice")
+def test_blocker_and_notice(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    layer_id, layer = one_of_type(base.template("Producer"), "AWS::Lambda::LayerVersion")
+    head_layer = head.template("Producer")["Resources"][layer_id]
+    assert head_layer["Properties"]["Content"]["S3Key"] != layer["Properties"]["Content"]["S3Key"]
+    (layer_export,) = all_imports(base)
+    assert layer_export.startswith(f"Producer:ExportsOutputRef{layer_id}")
+    queue_id, _ = one_of_type(head.template("Producer"), "AWS::SQS::Queue")
+    assert of_type(base.template("Producer"), "AWS::SQS::Queue") == {}
+    (new_export,) = set(all_imports(head)) - {layer_export}
+    assert all_exports(head)[new_export] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert base.dependencies["Consumer"] == head.dependencies["Consumer"] == {"Producer"}
+
+
+@apps("old_library_pin")
+def test_old_library_pin(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    layer_id = layer_s3_key_changed(base.template("Compute"), head.template("Compute"))
+    assert diff(base.template("Admin"), head.template("Admin")) == []
+    (name,) = all_imports(base)
+    assert name.startswith(f"Compute:ExportsOutputRef{layer_id}")
+    for side in sides:  # the assembly does not say which aws-cdk-lib made it
+        assert not (side.out / "tree.json").exists()
+        assert all("CDKMetadata" not in t.get("Resources", {}) for t in side.templates.values())
+
+
+@apps("upstream_flag")
+def test_upstream_flag(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    layer_id = layer_s3_key_changed(base.template("Compute"), head.template("Compute"))
+    assert diff(base.template("Network"), head.template("Network")) == []
+    assert diff(base.template("Admin"), head.template("Admin")) == []
+    bucket_id, _ = one_of_type(base.template("Network"), "AWS::S3::Bucket")
+    assert sorted(all_exports(base).values(), key=str) == sorted(
+        [{"Ref": bucket_id}, {"Ref": layer_id}], key=str)
+    assert base.dependencies["Compute"] == {"Network"} and base.dependencies["Admin"] == {"Compute"}
 
 
 @apps("new_reference")

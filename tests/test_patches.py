@@ -8,18 +8,23 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import snippets
 from bot.analysis import analyze, build_context
 from bot.assembly import load_assembly
-from bot.model import Level
+from bot.consumer_patches import drop_reference_patch, ssm_read_patch
+from bot.model import Level, Usage
 from bot.patches import (
     PatchError,
     SourceSite,
     add_dependency_patch,
     apply,
     export_value_patch,
+    merge,
     ssm_switch_patches,
+    ssm_write_patch,
 )
 from bot.remedy import attach_plans
 from bot.source import declared_library_version
@@ -147,3 +152,104 @@ def test_below_2_254_the_weak_route_is_not_first_and_says_upgrade(synth_app: Cal
     weak = next(a for a in plan.alternatives if a.strategy == "split-weak-reference")
     assert any("Upgrade aws-cdk-lib" in s.title for s in weak.steps)
     assert weak.verification.level is Level.MODELLED  # never verified: the upgrade is an edit by hand
+
+
+# --- dropping and switching a consumer's reference (issue #10, "dropping or restoring a reference") ---
+
+TS_CONSUMER = """import * as cdk from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+
+export class ComputeStack extends cdk.Stack {
+  public readonly sharedLayer: lambda.LayerVersion;
+  constructor(scope: Construct, id: string, props?: cdk.StackProps) {
+    super(scope, id, props);
+    this.sharedLayer = new lambda.LayerVersion(this, 'SharedLayer', {
+      code: lambda.Code.fromAsset('layers/shared'),
+    });
+  }
+}
+
+export class AdminStack extends cdk.Stack {
+  constructor(scope: Construct, id: string, props: cdk.StackProps & { compute: ComputeStack }) {
+    super(scope, id, props);
+    new lambda.Function(this, 'Agent', {
+      runtime: lambda.Runtime.PYTHON_3_12,
+      layers: [props.compute.sharedLayer], // the (layer)
+      environment: { LAYER_ARN: props.compute.sharedLayer.layerVersionArn, OTHER: 'x' },
+    });
+  }
+}
+
+const app = new cdk.App();
+const compute = new ComputeStack(app, 'Compute');
+new AdminStack(app, 'Admin', { compute });
+"""
+LAYERS = Usage("Admin", "AgentA1", "/Resources/AgentA1/Properties/Layers/0", "Admin/Agent/Resource")
+ENV_VAR = Usage("Admin", "AgentA1", "/Resources/AgentA1/Properties/Environment/Variables/LAYER_ARN",
+                "Admin/Agent/Resource")
+
+
+def ts_site(line_text: str) -> SourceSite:
+    return site(line_text, TS_CONSUMER, "typescript")
+
+
+def test_typescript_drop_reference_removes_the_element_and_the_entry() -> None:
+    change = drop_reference_patch(ts_site("'Agent'"), [LAYERS, ENV_VAR], "sharedLayer")
+    assert change is not None and change.diff is not None
+    after = apply(TS_CONSUMER, change.diff)
+    assert "      layers: [], // the (layer)\n" in after
+    assert "      environment: { OTHER: 'x' },\n" in after
+    assert "sharedLayer" not in after.split("class AdminStack")[1].split("const app")[0]
+
+
+def test_typescript_ssm_route_reads_the_parameter_and_keeps_the_export_once() -> None:
+    read = ssm_read_patch(ts_site("'Agent'"), [LAYERS, ENV_VAR], "sharedLayer", "/p/layer",
+                          "AWS::Lambda::LayerVersion", "layer_version_arn")
+    write = ssm_write_patch(ts_site("'SharedLayer'"), "SharedLayer", "layer_version_arn", "/p/layer", True)
+    dependency = add_dependency_patch(ts_site("'Admin'"), ts_site("'Compute'"), "Admin", "Compute")
+    assert read is not None and write is not None and dependency is not None
+    merged = merge("lib/stacks.ts", TS_CONSUMER, [write, read, dependency])
+    assert merged is not None and merged.diff is not None
+    after = apply(TS_CONSUMER, merged.diff)
+    assert after.count("import * as ssm from 'aws-cdk-lib/aws-ssm';") == 1
+    assert ("layers: [lambda.LayerVersion.fromLayerVersionArn(this, \"CdkExportGuardSharedLayerAgent\", "
+            "ssm.StringParameter.valueForStringParameter(this, \"/p/layer\"))]") in after
+    assert "LAYER_ARN: ssm.StringParameter.valueForStringParameter(this, \"/p/layer\")," in after
+    assert "    this.exportValue(this.sharedLayer.layerVersionArn);\n" in after
+    assert "new ssm.StringParameter(this, \"CdkExportGuardParameterSharedLayer\"" in after
+    assert "adminStack.addDependency(compute);" in after
+
+
+def test_a_usage_the_source_does_not_show_gives_no_patch() -> None:
+    elsewhere = Usage("Admin", "AgentA1", "/Resources/AgentA1/Properties/Environment/Variables/NOT_THERE",
+                      "Admin/Agent/Resource")
+    assert drop_reference_patch(ts_site("'Agent'"), [elsewhere], "sharedLayer") is None
+    assert ssm_read_patch(ts_site("'Agent'"), [elsewhere], None, "/p", "AWS::Lambda::LayerVersion",
+                          "layer_version_arn") is None
+
+
+def test_merge_refuses_patches_that_edit_the_same_lines_differently() -> None:
+    one = drop_reference_patch(ts_site("'Agent'"), [LAYERS], "sharedLayer")
+    other = ssm_read_patch(ts_site("'Agent'"), [LAYERS], "sharedLayer", "/p", "AWS::Lambda::LayerVersion",
+                           "layer_version_arn")
+    assert one is not None and other is not None
+    assert merge("lib/stacks.ts", TS_CONSUMER, [one, other]) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.text(alphabet=st.sampled_from(list("ab_.,:=()[]{}'\"# \n")), max_size=120),
+    prop=st.sampled_from(["Layers/0", "Layers/3", "Environment/Variables/a", "Environment", "X"]),
+    language=st.sampled_from(["python", "typescript"]),
+)
+def test_consumer_patches_never_crash_on_any_source(body: str, prop: str, language: str) -> None:
+    """Any text after the creating call: a patch that applies, or None, never an exception."""
+    text = f"x = lambda_.Function(self, 'Agent', {body}\n"
+    site = SourceSite("app.py", language, 1, text)
+    usage = Usage("C", "A", f"/Resources/A/Properties/{prop}", "C/Agent/Resource")
+    for change in (drop_reference_patch(site, [usage], "a"),
+                   ssm_read_patch(site, [usage], "a", "/p", "AWS::Lambda::LayerVersion", "layer_version_arn")):
+        if change is not None:
+            assert change.diff is not None
+            apply(text, change.diff)

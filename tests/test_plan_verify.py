@@ -77,18 +77,8 @@ def test_the_old_weak_plan_for_a_hand_named_export_is_refused_on_real_templates(
     assert "Cannot update export shared-layer-arn" in plan.verification.reason
 
 
-# 2. SSM for automatic references: the export must be kept a release; not claimed verified.
-def test_ssm_route_for_an_automatic_reference_keeps_the_export_and_is_not_claimed(
-    synth_app: Callable[[str, str], Path]
-) -> None:
-    (finding,) = verified(synth_app, "layer_cross_stack").findings
-    plan = finding.remediation
-    assert plan is not None
-    ssm = next(p for p in plan.alternatives if p.strategy == "split-ssm-parameter")
-    described = " ".join(c.description or "" for s in ssm.steps for c in s.changes)
-    assert "self.export_value(self.strands_layer.layer_version_arn)" in described
-    assert "ssm.StringParameter.value_for_string_parameter(self" in described
-    assert ssm.verification.level is Level.MODELLED and "edit by hand" in ssm.verification.reason
+# 2. SSM for automatic references: patches keep the export one release; synthesized and
+# shown refused without the kept export in tests/test_failure_kinds.py.
 
 
 # 3. current_version: see tests/test_app_findings.py (no keep-export route, weak split verified).
