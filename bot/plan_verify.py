@@ -242,8 +242,8 @@ def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
     app = folder / "app"
     shutil.copytree(tree.path, app, ignore=_COPY_IGNORE, symlinks=True)
     for installed in ("node_modules", ".venv"):  # the dependencies as installed, not copied
-        dependencies = tree.path / installed
-        if dependencies.is_dir():
+        dependencies = _installed(tree.path, installed)
+        if dependencies is not None:
             (app / installed).symlink_to(dependencies.resolve(), target_is_directory=True)
     apply_changes(app, state.changes)
     context = dict(tree.context)
@@ -251,6 +251,23 @@ def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
         return options.synth(app, folder / "cdk.out", context)
     return synthesize(app, folder / "cdk.out", app_command=options.app_command, context=context,
                       extra_env=options.env).out_dir
+
+
+def _installed(tree: Path, name: str) -> Path | None:
+    """The app's installed dependencies: its own folder; for ``node_modules`` also the nearest
+    one above it up to the repository root, where npm/yarn workspaces hoist them. Node resolves
+    packages from the file's ancestors, which the scratch copy does not have."""
+    own = tree / name
+    if own.is_dir():
+        return own
+    if name != "node_modules":
+        return None
+    for folder in tree.resolve().parents:
+        if (folder / name).is_dir():
+            return folder / name
+        if (folder / ".git").exists():
+            break
+    return None
 
 
 def apply_changes(app: Path, changes: Iterable[Change]) -> None:

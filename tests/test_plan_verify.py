@@ -126,6 +126,34 @@ def test_notices_under_a_blocker_are_not_verified(synth_app: Callable[[str, str]
         assert "not on its own" in plan.verification.reason
 
 
+# 7. Wrong language: a TypeScript app (tests/apps/ts_layer, run by Node 24 without a compile
+# step) gets TypeScript patches with the real expression, applied and synthesized.
+def test_typescript_app_gets_a_typescript_patch_that_synthesizes(synth_app: Callable[[str, str], Path]) -> None:
+    result = verified(synth_app, "ts_layer")
+    (blocker,) = [f for f in result.findings if f.severity is Severity.BLOCKER]
+    plan = blocker.remediation
+    assert plan is not None and plan.strategy == "keep-export-one-release"
+    (patch,) = plan.steps[0].changes
+    assert patch.kind == "patch" and patch.path == "app.ts"
+    added = [line for line in (patch.diff or "").splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert "+    this.exportValue(this.layer.layerVersionArn);" in added
+    assert not any("export_value" in line or "self." in line for line in added)
+    assert plan.verification.level is Level.SYNTHESIZED and plan.verified, plan.verification
+    assert plan.verification.states == ("head + patch app.ts", "head")
+
+
+def test_typescript_patch_left_out_is_refused_on_real_templates(synth_app: Callable[[str, str], Path]) -> None:
+    """Without the exportValue line, release 1 deletes the export the deployed Consumer imports."""
+    result = verified(synth_app, "ts_layer")
+    (blocker,) = [f for f in result.findings if f.severity is Severity.BLOCKER]
+    plan = blocker.remediation
+    assert plan is not None
+    unpatched = modelled(replace(plan, steps=tuple(replace(s, changes=()) for s in plan.steps), alternatives=()))
+    checked = check(synth_app, "ts_layer", blocker, unpatched)
+    assert checked.verification.level is Level.NONE
+    assert "Producer:ExportsOutputRefSharedLayer" in checked.verification.reason
+
+
 # 8. The simulation lines are the real states': the flag changes the producer's template too.
 def test_transcript_comes_from_the_real_states(synth_app: Callable[[str, str], Path]) -> None:
     (finding,) = verified(synth_app, "layer_cross_stack").findings
