@@ -101,6 +101,13 @@ def keep_export_changes(context: Context, sources: Mapping[str, SourceSite], lan
     return _Planner(context, {}, (), sources, language, None, {})._keep_changes(kept_exports)
 
 
+def value_expression(context: Context, sources: Mapping[str, SourceSite], language: str | None,
+                     finding: Finding) -> str | None:
+    """The source expression of the finding's exported value (``self.layer.layer_version_arn``),
+    or None when its construct cannot be located: for other planners' snippets (pipelines)."""
+    return _Planner(context, {}, (), sources, language, None, {})._value_expression(finding)
+
+
 def _together(planner: _Planner, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
     """Findings with the same producer whose fixes ship in one release get one plan for all."""
     groups: dict[tuple[str, str], list[Finding]] = {}
