@@ -213,6 +213,68 @@ def test_budget_exhausted_keeps_the_model_level(synth_app: Callable[[str, str], 
     assert "budget" in level.verification.reason
 
 
+SLOW_APP = """
+import os, subprocess, sys, time
+from pathlib import Path
+
+# A state whose synth never ends by itself: the app and a grandchild of the CLI sleep.
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+Path(os.environ["PIDS_FILE"]).write_text(f"{os.getpid()} {child.pid}")
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has ended; only its parent's wait is missing
+
+
+def test_budget_cancels_running_states_and_leaves_nothing_running(
+    synth_app: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A state still synthesizing when --verify-budget runs out is cancelled: the CLI's whole
+    process group ends (the app and what it started), its scratch folder goes, and the plan
+    keeps `modelled` with a reason naming the budget."""
+    import tempfile
+    import time
+
+    (finding,) = verified(synth_app, "layer_cross_stack").findings
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "app.py").write_text(SLOW_APP)
+    (slow / "cdk.json").write_text('{"app": "python3 app.py"}')
+    pids_file = tmp_path / "pids"
+    scratch_root = tmp_path / "scratch"
+    scratch_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_root))
+    plan = modelled(Plan("slow", "", (
+        Step("s", "deploy", ("cdk deploy Compute Admin",), changes=(Change("context", key=FLAG, value="weak"),),
+             applies_to="head"),
+    )))
+    result = AnalysisResult(base=None, head=None, findings=(replace(finding, remediation=plan),),  # type: ignore[arg-type]
+                            stacks=())
+    options = VerifyOptions(base=None, head=Tree(slow), budget_seconds=8,
+                            app_command=f"{shlex.quote(sys.executable)} app.py", env={"PIDS_FILE": str(pids_file)})
+    started = time.monotonic()
+    out = verify_plans(result, synth_app("layer_cross_stack", "base"), synth_app("layer_cross_stack", "head"), options)
+    elapsed = time.monotonic() - started
+    checked = out.findings[0].remediation
+    assert checked is not None and checked.verification.level is Level.MODELLED
+    assert "budget of 8s (--verify-budget) ran out while this state was being synthesized: cancelled" \
+        in checked.verification.reason
+    pids = [int(p) for p in pids_file.read_text().split()]  # the app did start, and its child
+    assert len(pids) == 2
+    deadline = time.monotonic() + 5  # the reparented processes are reaped by init
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in pids if _alive(p)], "a synth process survived the budget"
+    assert list(scratch_root.iterdir()) == []  # the state's scratch copy and cdk.out are gone
+    assert elapsed < 8 + 15
+
+
 # --- the corpus app's real source (skipped when ../shared is absent) ---------------------
 
 SOURCE = CORPUS / "e-com67-src"
