@@ -87,7 +87,8 @@ def test_prefix_decoding_follows_aws_cdk_lib() -> None:
         "1.90.0!aws-cdk-lib.Stack", "1.90.0!aws-cdk-lib.Construct", "1.90.0!aws-cdk-lib.service.Resource",
         "0.42.1!aws-cdk-lib-experiments.NewStuff"]
     # A trie may share part of the version itself.
-    shared = analytics("2.{275.0!aws-cdk-lib.{Stack,aws_lambda.LayerVersion},1.0!other.X},Python/3.12!jsii-runtime.Runtime")
+    shared = analytics("2.{275.0!aws-cdk-lib.{Stack,aws_lambda.LayerVersion},1.0!other.X},"
+                       "Python/3.12!jsii-runtime.Runtime")
     assert cdk_metadata.library_version([shared]) == "2.275.0"
 
 
