@@ -147,7 +147,8 @@ def test_every_app_is_listed_in_the_readme() -> None:
                 "dropped_reference", "new_reference", "weak_reference", "ssm_link", "stage", "nested_stack",
                 "import_missing", "unchanged", "agnostic_importer", "weak_both", "weak_stage", "weak_nested",
                 "pipeline_dropped_reference", "pipeline_layer", "pipeline_two_stages", "pipeline_waves",
-                "exports_together", "blocker_and_notice", "old_library_pin", "upstream_flag", "ts_layer"]
+                "exports_together", "blocker_and_notice", "old_library_pin", "upstream_flag", "ts_layer",
+                "mixed_producer"]
     assert sorted(expected) == ALL_APPS
     for name in ALL_APPS:
         assert f"`{name}`" in readme
@@ -304,6 +305,18 @@ def test_ts_layer(sides: tuple[Side, Side]) -> None:
     assert all_imports(head) == ["ts-shared-layer-arn"] and list(all_exports(head)) == ["ts-shared-layer-arn"]
     layer_id, _ = one_of_type(base.template("Producer"), "AWS::Lambda::LayerVersion")
     assert base.template("Producer")["Resources"][layer_id] == head.template("Producer")["Resources"][layer_id]
+    assert base.dependencies["Consumer"] == head.dependencies["Consumer"] == {"Producer"}
+
+
+@apps("mixed_producer")
+def test_mixed_producer(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    layer_id, _ = one_of_type(base.template("Producer"), "AWS::Lambda::LayerVersion")
+    changed = diff(base.template("Producer"), head.template("Producer"))
+    assert ("Resources", layer_id, "Properties", "Content", "S3Key") in changed
+    assert len(all_imports(base)) == 2 and len(all_exports(base)) == 2
+    (kept,) = all_imports(head)
+    assert kept.startswith("Producer:ExportsOutputRefSharedLayer") and list(all_exports(head)) == [kept]
     assert base.dependencies["Consumer"] == head.dependencies["Consumer"] == {"Producer"}
 
 

@@ -100,6 +100,33 @@ def test_exports_kept_together_in_one_plan(synth_app: Callable[[str, str], Path]
     assert "self.export_value(self.b_layer.layer_version_arn)" in (patch.diff or "")
 
 
+def test_mixed_group_gets_one_combined_plan_that_synthesizes(synth_app: Callable[[str, str], Path]) -> None:
+    """A value change and a removal on one producer: one plan covers both and works when applied."""
+    result = verified(synth_app, "mixed_producer")
+    blockers = [f for f in result.findings if f.severity is Severity.BLOCKER]
+    assert sorted(f.rule for f in blockers) == ["export-removed-in-use", "export-value-change-in-use"]
+    plan = blockers[0].remediation
+    assert plan is not None and all(f.remediation == plan for f in blockers)
+    assert set(plan.covers) == {f.id for f in blockers}
+    assert plan.strategy == "split-weak-reference" and plan.verified, plan.verification
+    assert plan.verification.states == (f"base + context {FLAG}=both", f"head + context {FLAG}=weak")
+    assert [a.strategy for a in plan.alternatives] == ["detach-and-restore"]
+    assert plan.alternatives[0].verification.level is Level.MODELLED  # an edit by hand: not claimed
+
+
+def test_mixed_group_per_finding_plan_is_refused_on_real_templates(synth_app: Callable[[str, str], Path]) -> None:
+    """What the tool gave before: the removal's own plan (consumers first) on the real pull request."""
+    result = verified(synth_app, "mixed_producer")
+    removal = next(f for f in result.findings if f.rule == "export-removed-in-use")
+    alone = modelled(Plan("deploy-consumers-first", "", (
+        Step("consumers", "deploy", ("cdk deploy Consumer --exclusively",), applies_to="head"),
+        Step("producer", "deploy", ("cdk deploy Producer --exclusively",), applies_to="head"),
+    )))
+    plan = check(synth_app, "mixed_producer", removal, alone)
+    assert plan.verification.level is Level.NONE
+    assert "Cannot update export Producer:ExportsOutputRefSharedLayer" in plan.verification.reason
+
+
 def test_one_export_kept_alone_is_refused_on_real_templates(synth_app: Callable[[str, str], Path]) -> None:
     result = verified(synth_app, "exports_together")
     finding = next(f for f in result.findings if f.severity is Severity.BLOCKER and "ALayer" in (f.export or ""))
