@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from bot import versions
 from bot.model import Change, Finding, Plan, Step
-from bot.simulate import AppVersion
+from bot.simulate import AppVersion, upstream
 
 if TYPE_CHECKING:  # remedy imports this module when it plans a mixed group
     from bot.remedy import Candidate, _Planner
@@ -50,8 +50,60 @@ def candidates(planner: _Planner, group: list[Finding], head: AppVersion, produc
     out = []
     if all(_automatic(e) for e in exports) and _version_at_least(planner.library, WEAK_REFERENCES_SINCE) is not False:
         out.append(_weak(planner, group, head, producer, consumers, exports, ids))
+    ssm = _ssm(planner, group, head, producer, consumers, ids)
+    if ssm is not None:
+        out.append(ssm)
     out.append(_detach(planner, head, producer, consumers, exports, ids))
     return out
+
+
+def _ssm(planner: _Planner, group: list[Finding], head: AppVersion, producer: str, consumers: list[str],
+         ids: tuple[str, ...]) -> Candidate | None:
+    """One hand-named value change (the flag cannot help it) with removals: change 1 passes the
+    value through an SSM parameter (patches); change 2, this pull request with the same switch,
+    deploys the consumers first (they let go of the removed exports; the parameter still holds
+    the old value), then the producer, then the consumers again, forced, to read the new value."""
+    from bot.remedy import Candidate, _automatic, _names, _slug
+
+    changed = [f.export for f in group if f.rule in VALUE_RULES and f.export]
+    if len(changed) != 1 or _automatic(changed[0]):
+        return None
+    export = changed[0]
+    # The SSM read makes no dependency: the app must declare it (the patches add none).
+    if not all(head.stacks[producer].id in upstream(head, [c]) for c in consumers):
+        return None
+    parameter = f"/cdk-export-guard/{_slug(export)}"
+    change1 = planner._ssm_patches(export, parameter, planner.base_sources, planner.base_readers)
+    change2 = planner._ssm_patches(export, parameter, planner.sources, planner.readers)
+    if not change1 or not change2:
+        return None
+    both_ids = [producer, *consumers]
+    s1 = versions.ssm_switch(planner.base, export, producer, consumers, parameter=parameter, keep_export=True,
+                             label="ssm")
+    s2 = versions.ssm_switch(head, export, producer, consumers, parameter=parameter, keep_export=True,
+                             label="ssm-head")
+    first = planner._command(s1, both_ids)
+    lines = [planner._command(s2, consumers, exclusively=True), planner._command(s2, [producer], exclusively=True),
+             planner._command(s2, consumers, exclusively=True, force=True)]
+    removed = [f.export for f in group if f.rule in REMOVED_RULES and f.export]
+    one = len(consumers) == 1
+    steps = (
+        Step(title="Split this pull request: land change 1 alone first, then this change", kind="split"),
+        Step(title="Change 1 (without this PR's change): pass the value through an SSM parameter",
+             kind="code-change", detail=f"The parameter name {parameter} is a suggestion.",
+             commands=(first,), changes=tuple(change1), applies_to="base"),
+        Step(title=f"Change 2: this PR's change with the same switch; deploy {_names(consumers)}, then {producer}, "
+             f"then {_names(consumers)} again", kind="code-change",
+             detail=f"{_names(consumers)} first: {'it lets' if one else 'they let'} go of {_names(removed)}, "
+             f"so {producer} may delete {'it' if len(removed) == 1 else 'them'}; then {producer} changes the "
+             "value; then the consumers again, forced, to read it (the parameter is re-read on every deploy).",
+             commands=tuple(lines), changes=tuple(change2), applies_to="head"),
+    )
+    summary = (f"{export} is a hand-named export, so the reference flag cannot move its consumers, and this pull "
+               f"request also removes {_names(removed)} from {producer}. Pass the value through an SSM parameter "
+               "first; then ship this pull request consumers first, producer, consumers again.")
+    return Candidate(Plan("split-ssm-parameter", summary, steps, covers=ids),
+                     ((s1, first), *((s2, line) for line in lines)), versions.restrict(s2, both_ids))
 
 
 def _weak(planner: _Planner, group: list[Finding], head: AppVersion, producer: str, consumers: list[str],

@@ -49,6 +49,7 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "upstream_flag": [("export-value-change-in-use", "blocker")],
     "ts_layer": [("export-removed-in-use", "blocker"), ("new-reference-order", "notice")],
     "mixed_producer": [("export-removed-in-use", "blocker"), ("export-value-change-in-use", "blocker")],
+    "mixed_named_producer": [("export-removed-in-use", "blocker"), ("export-value-change-in-use", "blocker")],
 }
 
 

@@ -148,7 +148,7 @@ def test_every_app_is_listed_in_the_readme() -> None:
                 "import_missing", "unchanged", "agnostic_importer", "weak_both", "weak_stage", "weak_nested",
                 "pipeline_dropped_reference", "pipeline_layer", "pipeline_two_stages", "pipeline_waves",
                 "exports_together", "blocker_and_notice", "old_library_pin", "upstream_flag", "ts_layer",
-                "mixed_producer"]
+                "mixed_producer", "mixed_named_producer"]
     assert sorted(expected) == ALL_APPS
     for name in ALL_APPS:
         assert f"`{name}`" in readme
@@ -317,6 +317,17 @@ def test_mixed_producer(sides: tuple[Side, Side]) -> None:
     assert len(all_imports(base)) == 2 and len(all_exports(base)) == 2
     (kept,) = all_imports(head)
     assert kept.startswith("Producer:ExportsOutputRefSharedLayer") and list(all_exports(head)) == [kept]
+    assert base.dependencies["Consumer"] == head.dependencies["Consumer"] == {"Producer"}
+
+
+@apps("mixed_named_producer")
+def test_mixed_named_producer(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    layer_id, _ = one_of_type(base.template("Producer"), "AWS::Lambda::LayerVersion")
+    assert ("Resources", layer_id, "Properties", "Content", "S3Key") in \
+        diff(base.template("Producer"), head.template("Producer"))
+    assert sorted(all_imports(base))[1] == "mixed-layer-arn" and len(all_exports(base)) == 2
+    assert all_imports(head) == ["mixed-layer-arn"] and list(all_exports(head)) == ["mixed-layer-arn"]
     assert base.dependencies["Consumer"] == head.dependencies["Consumer"] == {"Producer"}
 
 

@@ -127,6 +127,26 @@ def test_mixed_group_per_finding_plan_is_refused_on_real_templates(synth_app: Ca
     assert "Cannot update export Producer:ExportsOutputRefSharedLayer" in plan.verification.reason
 
 
+def test_mixed_group_with_a_hand_named_export_gets_the_ssm_two_step_plan(
+    synth_app: Callable[[str, str], Path]
+) -> None:
+    result = verified(synth_app, "mixed_named_producer")
+    blockers = [f for f in result.findings if f.severity is Severity.BLOCKER]
+    plan = blockers[0].remediation
+    assert plan is not None and all(f.remediation == plan for f in blockers)
+    assert set(plan.covers) == {f.id for f in blockers}
+    assert plan.strategy == "split-ssm-parameter" and plan.verified, plan.verification
+    assert "split-weak-reference" not in [a.strategy for a in plan.alternatives]  # the flag cannot help
+    assert all(c.kind == "patch" for s in plan.steps for c in s.changes)
+    assert plan.steps[2].commands == ("cdk deploy Consumer --exclusively", "cdk deploy Producer --exclusively",
+                                      "cdk deploy Consumer --exclusively --force")
+    # Producer before Consumer in change 2 is refused: the deployed Consumer still imports the queue.
+    producer_first = modelled(replace(plan, steps=(*plan.steps[:2], replace(
+        plan.steps[2], commands=("cdk deploy Producer Consumer --force",))), alternatives=()))
+    refused = check(synth_app, "mixed_named_producer", blockers[0], producer_first)
+    assert refused.verification.level is Level.NONE and "cannot be deleted" in refused.verification.reason
+
+
 def test_one_export_kept_alone_is_refused_on_real_templates(synth_app: Callable[[str, str], Path]) -> None:
     result = verified(synth_app, "exports_together")
     finding = next(f for f in result.findings if f.severity is Severity.BLOCKER and "ALayer" in (f.export or ""))
