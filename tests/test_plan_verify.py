@@ -378,3 +378,22 @@ def test_building_a_state_never_writes_into_the_source_tree(tmp_path: Path) -> N
     assert sorted(str(p.relative_to(source)) for p in source.rglob("*")) == before
     assert (tmp_path / "state" / "app" / ".venv").is_symlink()
     assert synth  # the real CLI ran (no test synth function)
+
+
+def test_a_state_links_the_node_modules_hoisted_above_the_app(tmp_path: Path) -> None:
+    """npm/yarn workspaces install node_modules at the repository root; the scratch copy has no
+    ancestors, so the nearest one up to the repository root is linked (not beyond it)."""
+    from bot.plan_verify import _installed
+
+    repo = tmp_path / "repo"
+    app = repo / "packages" / "infra"
+    app.mkdir(parents=True)
+    (repo / ".git").mkdir()
+    assert _installed(app, "node_modules") is None
+    (tmp_path / "node_modules").mkdir()  # outside the repository: never used
+    assert _installed(app, "node_modules") is None
+    (repo / "node_modules").mkdir()
+    assert _installed(app, "node_modules") == repo.resolve() / "node_modules"
+    (app / "node_modules").mkdir()
+    assert _installed(app, "node_modules") == app / "node_modules"
+    assert _installed(app, ".venv") is None  # a virtualenv is only the app's own
