@@ -251,7 +251,7 @@ def _cancellable(state: State, folder: Path, options: VerifyOptions, stop: threa
     if stop.is_set():
         raise SynthCancelled("cancelled before it started")
     try:
-        with cancelled_by(stop):
+        with cancelled_by(stop, tmpdir=folder / "tmp"):
             return _synthesize(state, folder, options)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

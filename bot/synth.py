@@ -106,16 +106,24 @@ class SynthCancelled(SynthError):
 
 # Set by a caller that may need to stop synths it started in other threads (a time budget).
 _CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("synth_cancel", default=None)
+# Where that caller wants the synth's temporary files (removed with its scratch folder).
+_TMPDIR: contextvars.ContextVar[Path | None] = contextvars.ContextVar("synth_tmpdir", default=None)
 _POLL_SECONDS = 0.2
 
 
 @contextlib.contextmanager
-def cancelled_by(event: threading.Event) -> Iterator[None]:
-    """Within this block (in this thread), a synth ends its process group once ``event`` is set."""
+def cancelled_by(event: threading.Event, tmpdir: Path | None = None) -> Iterator[None]:
+    """Within this block (in this thread), a synth ends its process group once ``event`` is set.
+
+    ``tmpdir``: the CLI and the app get it as ``TMPDIR``: a process ended by a signal never
+    removes its temporary files (jsii's ``jsii-kernel-*`` folders), so the caller does.
+    """
     token = _CANCEL.set(event)
+    folder = _TMPDIR.set(tmpdir)
     try:
         yield
     finally:
+        _TMPDIR.reset(folder)
         _CANCEL.reset(token)
 
 
@@ -210,7 +218,12 @@ def synthesize(
         command += ["-c", f"{key}={value}"]
 
     started = time.monotonic()
-    returncode, output = _run(command, app_dir, cli_environment(extra_env, aws=aws), timeout_seconds)
+    env = cli_environment(extra_env, aws=aws)
+    tmpdir = _TMPDIR.get()
+    if tmpdir is not None:
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        env.update({name: str(tmpdir) for name in ("TMPDIR", "TMP", "TEMP")})
+    returncode, output = _run(command, app_dir, env, timeout_seconds)
     duration = time.monotonic() - started
     tail = _tail(output)
 

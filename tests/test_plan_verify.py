@@ -261,12 +261,14 @@ def test_budget_exhausted_keeps_the_model_level(synth_app: Callable[[str, str], 
 
 
 SLOW_APP = """
-import os, subprocess, sys, time
+import os, subprocess, sys, tempfile, time
 from pathlib import Path
 
-# A state whose synth never ends by itself: the app and a grandchild of the CLI sleep.
+# A state whose synth never ends by itself: the app and a grandchild of the CLI sleep, and
+# the app holds a temporary folder it would only remove on a clean exit (as jsii does).
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-Path(os.environ["PIDS_FILE"]).write_text(f"{os.getpid()} {child.pid}")
+held = tempfile.mkdtemp(prefix="slow-app-")
+Path(os.environ["PIDS_FILE"]).write_text(f"{os.getpid()} {child.pid} {held}")
 time.sleep(120)
 """
 
@@ -312,8 +314,10 @@ def test_budget_cancels_running_states_and_leaves_nothing_running(
     assert checked is not None and checked.verification.level is Level.MODELLED
     assert "budget of 8s (--verify-budget) ran out while this state was being synthesized: cancelled" \
         in checked.verification.reason
-    pids = [int(p) for p in pids_file.read_text().split()]  # the app did start, and its child
+    *started_pids, held = pids_file.read_text().split()  # the app did start, and its child
+    pids = [int(p) for p in started_pids]
     assert len(pids) == 2
+    assert Path(held).is_relative_to(scratch_root) and not Path(held).exists()  # its TMPDIR was the state's
     deadline = time.monotonic() + 5  # the reparented processes are reaped by init
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
