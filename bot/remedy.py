@@ -997,11 +997,7 @@ class _Planner:
         pairs = [(self._selector(f.producer_key), f.export) for f in removed if f.producer_key and f.export]
         consumers = sorted({self._selector(k) for f in removed for k in f.consumer_keys})
         producers = list(dict.fromkeys(p for p, _ in pairs))
-        scope = self._closure([*producers, *consumers])
-        head = versions.restrict(self.versions.head(), scope)
-        self.base = versions.restrict(self.full_base, scope)
-        names = {spec.name for spec in self.base.stacks.values()} | {spec.name for spec in head.stacks.values()}
-        self.initial = {name: d for name, d in self.full_initial.items() if name in names}
+        head = self._scoped_head([*producers, *consumers])
         if any(c not in head.stacks for c in consumers):
             return None
         first = self._command(head, consumers, exclusively=True)
