@@ -11,8 +11,11 @@ consumers import it. What works for both (DOMAIN.md section 5):
   ``@aws-cdk/core:defaultCrossStackReferences`` = ``both`` (every consumer stops importing,
   every export stays), change 2 this pull request with ``weak`` (the exports go, none is
   imported any more; ``--force`` so the consumers read the new value);
-- without weak references: the consumers let go of every export of the group first
-  (an edit by hand), then the producer, then the consumers with this pull request.
+- one hand-named value change (the flag cannot help it): change 1 passes the value through
+  an SSM parameter (patches); change 2, this pull request with the same switch, deploys the
+  consumers first (they let go of the removed exports), the producer, the consumers again;
+- otherwise: the consumers let go of every export of the group first (an edit by hand),
+  then the producer, then the consumers with this pull request.
 
 The planner (``bot.remedy``) checks them like any plan: the simulator on the model, then
 ``bot.plan_verify`` on synthesized states.
