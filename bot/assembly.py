@@ -12,12 +12,12 @@ import hashlib
 import os
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot import semver
+from bot import cdk_metadata, semver
 from bot.bounded_json import JsonLimitError, Shape, one_line, parse, read_regular_file
 from bot.gcpause import paused
 from bot.intrinsics import Scope, Unresolvable, describe, resolve_string
@@ -184,7 +184,9 @@ def _load(directory: str | os.PathLike[str], limits: Limits, shared: _Shared) ->
         path=str(root),
         manifest_version=version,
         stacks=stacks,
-        cdk_library_version=_library_version(reader),
+        # Order of trust: tree.json's App construct (the library that ran), then the stacks'
+        # CDKMetadata (absent with --no-version-reporting), then (orchestrate) the app's lock files.
+        cdk_library_version=_library_version(reader) or _metadata_version(stacks.values()),
         problems=tuple(reader.problems),
     )
 
@@ -673,6 +675,19 @@ def _library_version(reader: _Reader) -> str | None:
     match = _LIBRARY_VERSION.search(head)
     version = match.group(1).decode(errors="replace") if match else None
     return version if semver.is_version(version) else None
+
+
+def _metadata_version(stacks: Iterable[Stack]) -> str | None:
+    """The aws-cdk-lib version the stacks' ``CDKMetadata`` resources name (nested stacks too)."""
+    def analytics(stack: Stack) -> Iterator[str]:
+        for resource in stack.resources.values():
+            value = resource.properties.get("Analytics")
+            if resource.type == cdk_metadata.METADATA_TYPE and isinstance(value, str):
+                yield value
+        for nested in stack.nested.values():
+            yield from analytics(nested)
+
+    return cdk_metadata.library_version(a for stack in stacks for a in analytics(stack))
 
 
 def _str_or_none(value: Json) -> str | None:

@@ -41,7 +41,7 @@ from bot.model import (
 from bot.patches import SourceSite
 from bot.pipeline_deploy import DIRECT, PREPARE, Deployer, Pipeline, StackAction, deployers, find_pipelines
 from bot.pipeline_simulate import Action, PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
-from bot.remedy import keep_export_changes
+from bot.remedy import keep_export_changes, value_expression
 from bot.simulate import (
     AppVersion,
     SelectionError,
@@ -209,14 +209,14 @@ class _PipelinePlanner:
         token = self.base.stacks[producer].exports.get(export, f"{export}@base") \
             if producer in self.base.stacks else f"{export}@base"
         kept = versions.keep_export(head, export, producer, token, label="release 1")
-        call = f'self.export_value(<the attribute it exported>, name="{export}")' \
-            if self.language == "python" else f"this.exportValue(<the attribute it exported>, {{ name: '{export}' }})"
+        value = self._value(finding) or "<the attribute it exported>"
+        call = snippets.export_value(snippets.this(self.language), value, self.language,
+                                     None if ":ExportsOutput" in export else export)
         changes = tuple(keep_export_changes(self.context, self.sources, self.language, [(producer, export)]))
-        patched = _added_code(changes)
-        call = patched or call
+        call = _added_code(changes) or call
         steps = [Step(title=f"Release 1: keep the export in {self._name(producer)}, merge with this change",
                       kind="code-change",
-                      detail=f"`{call}` in {producer}{'' if patched else ' (placeholder in <>)'}: it re-creates "
+                      detail=f"`{call}` in {producer}{placeholder_note(call)}: it re-creates "
                       "exactly this export name, "
                       "so the pipeline can deploy the stacks in any order.",
                       code=_code(changes, self.language, call), changes=changes, applies_to="head")]
@@ -282,15 +282,19 @@ class _PipelinePlanner:
                                  keep_export=True, label="change 1")
         s2 = versions.ssm_switch(head, export, producer, consumers, parameter=parameter,
                                  keep_export=False, label="change 2")
+        language = self.language
+        value = self._value(finding) or "<the exported attribute>"
+        write = snippets.ssm_write(snippets.this(language), "CdkExportGuardParameter", parameter, value, language)
+        read = snippets.ssm_read(snippets.this(language), parameter, language)
+        dependency = _added_code([self._dependency(consumers[0], producer)]) \
+            or self._call(consumers[0], "add_dependency", [producer])
         out.append(_Candidate(
             Plan("pipeline-split-ssm-parameter", refusal, (
                 Step(title="Split this pull request: land change 1 alone first", kind="split"),
                 Step(title="Change 1 (without this PR's change): pass the value through an SSM parameter",
                      kind="code-change",
-                     detail=f"In {producer}: `ssm.StringParameter(..., parameter_name=\"{parameter}\", "
-                     "string_value=<the exported attribute>)`; in each consumer: "
-                     f"`ssm.StringParameter.value_for_string_parameter(self, \"{parameter}\")` and "
-                     f"`{self._call(consumers[0], 'add_dependency', [producer])}` (placeholders in <>).",
+                     detail=f"In {producer}: `{write}`; in each consumer: `{read}` and `{dependency}`"
+                     f"{placeholder_note(write, read, dependency)}.",
                      changes=(Change("description", description="the SSM parameter: written by the producer, "
                                      "read by each consumer, with add_dependency"),), applies_to="base"),
                 Step(title="Change 2: this PR's change", kind="code-change", applies_to="previous",
@@ -402,6 +406,10 @@ class _PipelinePlanner:
     def _race_text(self, head: AppVersion, producer: str, consumers: list[str]) -> str:
         text = self._order_text(head, producer)
         return f"In head, {text}. " if "in parallel" in text else ""
+
+    def _value(self, finding: Finding) -> str | None:
+        """The real source expression of the exported value, where the construct is located."""
+        return value_expression(self.context, self.sources, self.language, finding)
 
     def _call(self, stack_id: str, method: str, others: Sequence[str]) -> str:
         name = method if self.language == "python" else _camel(method)
@@ -519,6 +527,15 @@ def _describe(step: StepOutcome) -> str:
     done = ", ".join(step.deployed) or "nothing"
     empty = f" (no changes: {', '.join(step.skipped)})" if step.skipped else ""
     return f"{step.command}: deployed {done}{empty}"
+
+
+_PLACEHOLDER = re.compile(r"<[^<>\s][^<>]*>")
+
+
+def placeholder_note(*code: str) -> str:
+    """" (placeholder in <>)" only while the code shown still holds one: real expressions need no note."""
+    count = sum(len(_PLACEHOLDER.findall(text)) for text in code)
+    return "" if not count else " (placeholder in <>)" if count == 1 else " (placeholders in <>)"
 
 
 def _added_code(changes: Sequence[Change]) -> str | None:

@@ -18,6 +18,7 @@ import concurrent.futures
 import json
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,7 @@ from bot.plan_states import Run, State, plan_run
 from bot.remedy import DELETE_STACK, simulate_commands, transcript
 from bot.simulate import AppVersion, SelectionError, deployed_state, differences, select
 from bot.simulate import State as Deployed
-from bot.synth import SynthError, synthesize
+from bot.synth import SynthCancelled, SynthError, cancelled_by, synthesize
 from bot.versions import Versions
 
 # Synthesizes ``app_dir`` with extra context into a cloud assembly; returns its folder.
@@ -199,19 +200,24 @@ def _keep_modelled(plan: Plan, reason: str) -> Plan:
 
 def _synthesize_all(states: list[State], ready: Mapping[State, Path], scratch: Path,
                     options: VerifyOptions) -> dict[State, Path | _Built]:
-    """Each state's assembly folder, or why it is missing; in parallel, within the budget."""
+    """Each state's assembly folder, or why it is missing; in parallel, within the budget.
+
+    When the budget runs out, states not started are dropped and running ones are cancelled:
+    their synth's process group is ended and their scratch folder removed before this returns.
+    """
     deadline = time.monotonic() + options.budget_seconds
     out: dict[State, Path | _Built] = {}
+    stop = threading.Event()
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.workers))
+    futures: dict[concurrent.futures.Future[Path], State] = {}
     try:
-        futures = {}
         for number, state in enumerate(states):
             if state in ready:  # base or head as given: already synthesized
                 out[state] = ready[state]
             elif state.tree == "base" and options.base is None:
                 out[state] = _Built(None, "the base branch's source was not given (--base-source)", True)
             else:
-                futures[pool.submit(_synthesize, state, scratch / f"state-{number}", options)] = state
+                futures[pool.submit(_cancellable, state, scratch / f"state-{number}", options, stop)] = state
         try:
             for future in concurrent.futures.as_completed(futures, timeout=max(0.0, deadline - time.monotonic())):
                 state = futures[future]
@@ -223,12 +229,33 @@ def _synthesize_all(states: list[State], ready: Mapping[State, Path], scratch: P
                     options.log(f"[verify] {state.label}: {_one_line(exc)}")
         except concurrent.futures.TimeoutError:
             pass
-        for state in states:
-            out.setdefault(state, _Built(None, f"the synthesis budget of {options.budget_seconds:.0f}s ran out "
-                                              "before this state was built", True))
+        budget = f"the synthesis budget of {options.budget_seconds:g}s (--verify-budget) ran out"
+        for future, state in futures.items():
+            if state not in out:
+                running = future.running()
+                out[state] = _Built(None, f"{budget} while this state was being synthesized: cancelled" if running
+                                    else f"{budget} before this state was built", True)
     finally:
+        stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
+        # Running synths see ``stop`` within a fraction of a second and end their process group.
+        concurrent.futures.wait(list(futures), timeout=_CANCEL_GRACE_SECONDS)
     return out
+
+
+_CANCEL_GRACE_SECONDS = 15.0  # synth's own SIGTERM grace is 5 s, then SIGKILL
+
+
+def _cancellable(state: State, folder: Path, options: VerifyOptions, stop: threading.Event) -> Path:
+    """Build one state unless cancelled; a cancelled or failed state leaves no scratch folder."""
+    if stop.is_set():
+        raise SynthCancelled("cancelled before it started")
+    try:
+        with cancelled_by(stop, tmpdir=folder / "tmp"):
+            return _synthesize(state, folder, options)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _version(base: Assembly, state: Assembly, label: str) -> AppVersion:
@@ -242,8 +269,8 @@ def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
     app = folder / "app"
     shutil.copytree(tree.path, app, ignore=_COPY_IGNORE, symlinks=True)
     for installed in ("node_modules", ".venv"):  # the dependencies as installed, not copied
-        dependencies = tree.path / installed
-        if dependencies.is_dir():
+        dependencies = _installed(tree.path, installed)
+        if dependencies is not None:
             (app / installed).symlink_to(dependencies.resolve(), target_is_directory=True)
     apply_changes(app, state.changes)
     context = dict(tree.context)
@@ -251,6 +278,23 @@ def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
         return options.synth(app, folder / "cdk.out", context)
     return synthesize(app, folder / "cdk.out", app_command=options.app_command, context=context,
                       extra_env=options.env).out_dir
+
+
+def _installed(tree: Path, name: str) -> Path | None:
+    """The app's installed dependencies: its own folder; for ``node_modules`` also the nearest
+    one above it up to the repository root, where npm/yarn workspaces hoist them. Node resolves
+    packages from the file's ancestors, which the scratch copy does not have."""
+    own = tree / name
+    if own.is_dir():
+        return own
+    if name != "node_modules":
+        return None
+    for folder in tree.resolve().parents:
+        if (folder / name).is_dir():
+            return folder / name
+        if (folder / ".git").exists():
+            break
+    return None
 
 
 def apply_changes(app: Path, changes: Iterable[Change]) -> None:

@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot import patches, reference_changes, snippets, versions
+from bot import mixed_plans, patches, reference_changes, snippets, versions
 from bot.analysis import Context, build_context
 from bot.deploy_command import DeployCommand, parse_deploy, render_deploy
 from bot.deploy_sites import DeploySite, EditError, propose_edit
@@ -99,6 +99,13 @@ def keep_export_changes(context: Context, sources: Mapping[str, SourceSite], lan
     write by hand where none can be made: the same changes this planner's plans carry,
     for other planners (pipelines)."""
     return _Planner(context, {}, (), sources, language, None, {})._keep_changes(kept_exports)
+
+
+def value_expression(context: Context, sources: Mapping[str, SourceSite], language: str | None,
+                     finding: Finding) -> str | None:
+    """The source expression of the finding's exported value (``self.layer.layer_version_arn``),
+    or None when its construct cannot be located: for other planners' snippets (pipelines)."""
+    return _Planner(context, {}, (), sources, language, None, {})._value_expression(finding)
 
 
 def _together(planner: _Planner, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
@@ -981,6 +988,8 @@ class _Planner:
         the real pull request, the other exports are still deleted and it is refused. The
         combined plans are checked on the unfocused head: the pull request as it is.
         """
+        if mixed_plans.is_mixed(group):
+            return self._plan_mixed(group)
         removed = [f for f in group if f.rule in ("export-removed-in-use", "import-missing-export")
                    and f.producer_key is not None and f.export]
         if len(removed) != len(group) or len(group) < 2:
@@ -988,11 +997,7 @@ class _Planner:
         pairs = [(self._selector(f.producer_key), f.export) for f in removed if f.producer_key and f.export]
         consumers = sorted({self._selector(k) for f in removed for k in f.consumer_keys})
         producers = list(dict.fromkeys(p for p, _ in pairs))
-        scope = self._closure([*producers, *consumers])
-        head = versions.restrict(self.versions.head(), scope)
-        self.base = versions.restrict(self.full_base, scope)
-        names = {spec.name for spec in self.base.stacks.values()} | {spec.name for spec in head.stacks.values()}
-        self.initial = {name: d for name, d in self.full_initial.items() if name in names}
+        head = self._scoped_head([*producers, *consumers])
         if any(c not in head.stacks for c in consumers):
             return None
         first = self._command(head, consumers, exclusively=True)
@@ -1011,6 +1016,29 @@ class _Planner:
         keep = self._keep_candidates(group[0], head, pairs, consumers, covers=tuple(group))
         plan = self._choose([together, *keep])
         return plan if plan.checked else None
+
+    def _plan_mixed(self, group: list[Finding]) -> Plan | None:
+        """Value changes and removals on one producer: one plan for all (``bot.mixed_plans``),
+        checked on the unfocused head, the pull request as it is."""
+        producers = {self._selector(f.producer_key) for f in group if f.producer_key}
+        if len(producers) != 1:
+            return None
+        (producer,) = producers
+        consumers = sorted({self._selector(k) for f in group for k in f.consumer_keys})
+        head = self._scoped_head([producer, *consumers])
+        if any(c not in head.stacks for c in consumers):
+            return None
+        plan = self._choose(mixed_plans.candidates(self, group, head, producer, consumers))
+        return plan if plan.checked else None
+
+    def _scoped_head(self, ids: list[str]) -> AppVersion:
+        """The whole head restricted to what ``ids`` involve; base and the deployed state alike."""
+        scope = self._closure(ids)
+        head = versions.restrict(self.versions.head(), scope)
+        self.base = versions.restrict(self.full_base, scope)
+        names = {spec.name for spec in self.base.stacks.values()} | {spec.name for spec in head.stacks.values()}
+        self.initial = {name: d for name, d in self.full_initial.items() if name in names}
+        return head
 
     def _consumers_gone(
         self, finding: Finding, head: AppVersion, producer: str, consumers: list[str], gone: list[str]

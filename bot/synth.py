@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import contextvars
 import json
 import os
 import re
@@ -18,8 +19,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +98,33 @@ class SynthError(Exception):
     def __init__(self, message: str, log_tail: str = "") -> None:
         super().__init__(message)
         self.log_tail = log_tail
+
+
+class SynthCancelled(SynthError):
+    """The synth was cancelled (:func:`cancelled_by`): its whole process group was ended."""
+
+
+# Set by a caller that may need to stop synths it started in other threads (a time budget).
+_CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("synth_cancel", default=None)
+# Where that caller wants the synth's temporary files (removed with its scratch folder).
+_TMPDIR: contextvars.ContextVar[Path | None] = contextvars.ContextVar("synth_tmpdir", default=None)
+_POLL_SECONDS = 0.2
+
+
+@contextlib.contextmanager
+def cancelled_by(event: threading.Event, tmpdir: Path | None = None) -> Iterator[None]:
+    """Within this block (in this thread), a synth ends its process group once ``event`` is set.
+
+    ``tmpdir``: the CLI and the app get it as ``TMPDIR``: a process ended by a signal never
+    removes its temporary files (jsii's ``jsii-kernel-*`` folders), so the caller does.
+    """
+    token = _CANCEL.set(event)
+    folder = _TMPDIR.set(tmpdir)
+    try:
+        yield
+    finally:
+        _TMPDIR.reset(folder)
+        _CANCEL.reset(token)
 
 
 @dataclass(frozen=True)
@@ -189,7 +218,12 @@ def synthesize(
         command += ["-c", f"{key}={value}"]
 
     started = time.monotonic()
-    returncode, output = _run(command, app_dir, cli_environment(extra_env, aws=aws), timeout_seconds)
+    env = cli_environment(extra_env, aws=aws)
+    tmpdir = _TMPDIR.get()
+    if tmpdir is not None:
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        env.update({name: str(tmpdir) for name in ("TMPDIR", "TMP", "TEMP")})
+    returncode, output = _run(command, app_dir, env, timeout_seconds)
     duration = time.monotonic() - started
     tail = _tail(output)
 
@@ -256,8 +290,12 @@ def cli_environment(extra_env: Mapping[str, str] | None, *, aws: bool = False) -
 def _run(command: list[str], cwd: Path, env: dict[str, str], timeout_seconds: float) -> tuple[int | None, str]:
     """Run ``command``; return (exit code or None on timeout, combined output).
 
-    The CLI runs in its own process group so a timeout also ends the app it started.
+    The CLI runs in its own process group so a timeout or a cancellation (:func:`cancelled_by`)
+    also ends the app it started; then :class:`SynthCancelled` is raised.
     """
+    stop = _CANCEL.get()
+    if stop is not None and stop.is_set():
+        raise SynthCancelled("cdk synth cancelled before it started")
     try:
         process = subprocess.Popen(
             command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -265,23 +303,43 @@ def _run(command: list[str], cwd: Path, env: dict[str, str], timeout_seconds: fl
         )
     except OSError as exc:
         raise SynthError(f"cannot run {command[0]}: {exc.strerror or exc}") from exc
+    deadline = time.monotonic() + timeout_seconds
     try:
-        raw, _ = process.communicate(timeout=timeout_seconds)
-        return process.returncode, raw.decode("utf-8", errors="replace")
-    except subprocess.TimeoutExpired as exc:
-        partial = exc.output or b""
-        _kill_group(process, signal.SIGTERM)
-        try:
-            rest, _ = process.communicate(timeout=_KILL_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            _kill_group(process, signal.SIGKILL)
-            rest, _ = process.communicate()
-        # communicate() keeps what it read before the timeout: ``rest`` is the whole output.
-        return None, (rest or partial).decode("utf-8", errors="replace")
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            try:
+                # With a cancel event, wake up often to look at it; communicate() may be retried.
+                raw, _ = process.communicate(timeout=remaining if stop is None else min(remaining, _POLL_SECONDS))
+                return process.returncode, raw.decode("utf-8", errors="replace")
+            except subprocess.TimeoutExpired as exc:
+                if stop is not None and stop.is_set():
+                    _end_group(process)
+                    raise SynthCancelled("cdk synth cancelled: its process group was ended") from None
+                if time.monotonic() < deadline:
+                    continue
+                partial = exc.output or b""
+                rest = _end_group(process)
+                # communicate() keeps what it read before the timeout: ``rest`` is the whole output.
+                return None, (rest or partial).decode("utf-8", errors="replace")
+    except SynthCancelled:
+        raise
     except BaseException:
         _kill_group(process, signal.SIGKILL)
         process.wait()
         raise
+
+
+def _end_group(process: subprocess.Popen[bytes]) -> bytes:
+    """SIGTERM the CLI's process group, SIGKILL what is left after a grace period; the output."""
+    _kill_group(process, signal.SIGTERM)
+    try:
+        rest, _ = process.communicate(timeout=_KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        _kill_group(process, signal.SIGKILL)
+        rest, _ = process.communicate()
+    # The CLI may be gone while the app it started still runs in the group: end it too.
+    _kill_group(process, signal.SIGKILL)
+    return rest or b""
 
 
 def _kill_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

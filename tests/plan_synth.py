@@ -10,15 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shlex
 import shutil
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from bot import synth
 from bot.plan_verify import Tree, VerifyOptions
-from tests.synth_cache import CACHE_DIR, _cdk_cli, app_dir, cache_key
+from tests.synth_cache import CACHE_DIR, _cdk_cli, app_command, app_dir, cache_key
 
 STATES_DIR = CACHE_DIR / "plan-states"
 
@@ -35,7 +33,7 @@ def cached_state_synth(app: Path, out: Path, context: Mapping[str, str],
     # Worktrees share the cache and number their states alike: the pid keeps scratch folders apart.
     scratch = STATES_DIR / f".partial-{key}-{out.parent.name}-{os.getpid()}"
     try:
-        synth.synthesize(app, scratch, app_command=f"{shlex.quote(sys.executable)} app.py", context=dict(context),
+        synth.synthesize(app, scratch, app_command=app_command(app), context=dict(context),
                          cdk_cli=_cdk_cli(), extra_env=env)
         if not target.exists():
             scratch.rename(target)

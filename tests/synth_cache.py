@@ -2,7 +2,8 @@
 
 ``synth_cached("layer_cross_stack", "head")`` returns a cloud assembly folder under
 ``tests/.cache/synth/<name>/<variant>-<key>/``. The key hashes the app folder's files,
-``bot/synth.py`` (the CLI flags), the aws-cdk-lib version and the cdk CLI version: a
+``bot/synth.py`` (the CLI flags), the aws-cdk-lib version and the cdk CLI version (and, for
+the TypeScript apps, the npm lock that installs their aws-cdk-lib): a
 rerun reuses the folder, any change synthesizes again. A synth writes to a temporary
 folder that is renamed into place only when it succeeded, so an interrupted run never
 leaves a half cache. Processes and worktrees may share the cache
@@ -34,15 +35,26 @@ EXAMPLE_DIR = REPO_DIR / "examples" / "app"
 CACHE_DIR = Path(os.environ.get("CDK_EXPORT_GUARD_TEST_CACHE") or TESTS_DIR / ".cache" / "synth")
 VARIANTS = ("base", "head", "step1", "step2", "step3")  # step*: the releases of a plan
 PREWARMED = ("base", "head")  # every app has these; only the pipeline_* apps have step variants
-_IGNORED_PARTS = {"__pycache__", "cdk.out", ".pytest_cache"}
+_IGNORED_PARTS = {"__pycache__", "cdk.out", ".pytest_cache", "node_modules"}
 
 
 def app_dir(name: str) -> Path:
     """The folder of test app ``name``; ``"example"`` is the bundled ``examples/app``."""
     folder = EXAMPLE_DIR if name == "example" else APPS_DIR / name
-    if not (folder / "app.py").is_file():
+    if not (folder / "cdk.json").is_file():
         raise ValueError(f"no test app named {name!r} (looked in {folder})")
     return folder
+
+
+def is_python(source: Path) -> bool:
+    """Python test apps run with this interpreter; the others (``app.ts``) with their cdk.json's
+    command, Node 24 from .venv stripping the types (no compile step)."""
+    return (source / "app.py").is_file()
+
+
+def app_command(source: Path) -> str | None:
+    """The command a test app is synthesized with: None means its cdk.json's ``app``."""
+    return f"{shlex.quote(sys.executable)} app.py" if is_python(source) else None
 
 
 def synth_cached(name: str, variant: str) -> Path:
@@ -60,7 +72,7 @@ def synth_cached(name: str, variant: str) -> Path:
     try:
         synth.synthesize(
             source, scratch,
-            app_command=f"{shlex.quote(sys.executable)} app.py",
+            app_command=app_command(source),
             context={"variant": variant},
             cdk_cli=_cdk_cli(),
         )
@@ -78,7 +90,7 @@ def synth_cached(name: str, variant: str) -> Path:
 
 def all_apps() -> list[str]:
     """Every test app, and the bundled example."""
-    return ["example", *sorted(p.name for p in APPS_DIR.iterdir() if (p / "app.py").is_file())]
+    return ["example", *sorted(p.name for p in APPS_DIR.iterdir() if (p / "cdk.json").is_file())]
 
 
 def missing(names: list[str]) -> list[tuple[str, str]]:
@@ -113,7 +125,8 @@ def default_workers() -> int:
 
 
 def cache_key(source: Path) -> str:
-    """sha256 over the app's files, bot/synth.py, aws-cdk-lib's and the cdk CLI's versions."""
+    """sha256 over the app's files, bot/synth.py, aws-cdk-lib's and the cdk CLI's versions; for an
+    app that is not Python, the npm lock too (its aws-cdk-lib comes from the root node_modules)."""
     digest = hashlib.sha256()
     for label, value in (
         ("aws-cdk-lib", importlib.metadata.version("aws-cdk-lib")),
@@ -121,6 +134,8 @@ def cache_key(source: Path) -> str:
     ):
         digest.update(f"{label}={value}\0".encode())
     digest.update(b"bot/synth.py\0" + (REPO_DIR / "bot" / "synth.py").read_bytes() + b"\0")
+    if not is_python(source):
+        digest.update(b"package-lock.json\0" + (REPO_DIR / "package-lock.json").read_bytes() + b"\0")
     for path in sorted(p for p in source.rglob("*") if p.is_file() and not _ignored(p, source)):
         digest.update(path.relative_to(source).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())

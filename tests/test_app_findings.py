@@ -47,6 +47,9 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "blocker_and_notice": [("export-value-change-in-use", "blocker"), ("new-reference-order", "notice")],
     "old_library_pin": [("export-value-change-in-use", "blocker")],
     "upstream_flag": [("export-value-change-in-use", "blocker")],
+    "ts_layer": [("export-removed-in-use", "blocker"), ("new-reference-order", "notice")],
+    "mixed_producer": [("export-removed-in-use", "blocker"), ("export-value-change-in-use", "blocker")],
+    "mixed_named_producer": [("export-removed-in-use", "blocker"), ("export-value-change-in-use", "blocker")],
 }
 
 

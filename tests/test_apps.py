@@ -22,7 +22,7 @@ pytestmark = pytest.mark.synth
 SynthApp = Callable[[str, str], Path]
 JsonPath = tuple[str | int, ...]
 
-ALL_APPS = sorted(p.name for p in APPS_DIR.iterdir() if (p / "app.py").is_file())
+ALL_APPS = sorted(p.name for p in APPS_DIR.iterdir() if (p / "cdk.json").is_file())
 
 
 # --- reading an assembly --------------------------------------------------------------
@@ -147,7 +147,8 @@ def test_every_app_is_listed_in_the_readme() -> None:
                 "dropped_reference", "new_reference", "weak_reference", "ssm_link", "stage", "nested_stack",
                 "import_missing", "unchanged", "agnostic_importer", "weak_both", "weak_stage", "weak_nested",
                 "pipeline_dropped_reference", "pipeline_layer", "pipeline_two_stages", "pipeline_waves",
-                "exports_together", "blocker_and_notice", "old_library_pin", "upstream_flag"]
+                "exports_together", "blocker_and_notice", "old_library_pin", "upstream_flag", "ts_layer",
+                "mixed_producer", "mixed_named_producer"]
     assert sorted(expected) == ALL_APPS
     for name in ALL_APPS:
         assert f"`{name}`" in readme
@@ -293,6 +294,41 @@ def test_upstream_flag(sides: tuple[Side, Side]) -> None:
     assert sorted(all_exports(base).values(), key=str) == sorted(
         [{"Ref": bucket_id}, {"Ref": layer_id}], key=str)
     assert base.dependencies["Compute"] == {"Network"} and base.dependencies["Admin"] == {"Compute"}
+
+
+@apps("ts_layer")
+def test_ts_layer(sides: tuple[Side, Side]) -> None:
+    """The TypeScript app (Node 24 strips the types): the automatic export becomes a named one."""
+    base, head = sides
+    (automatic,) = all_imports(base)
+    assert automatic.startswith("Producer:ExportsOutputRefSharedLayer") and list(all_exports(base)) == [automatic]
+    assert all_imports(head) == ["ts-shared-layer-arn"] and list(all_exports(head)) == ["ts-shared-layer-arn"]
+    layer_id, _ = one_of_type(base.template("Producer"), "AWS::Lambda::LayerVersion")
+    assert base.template("Producer")["Resources"][layer_id] == head.template("Producer")["Resources"][layer_id]
+    assert base.dependencies["Consumer"] == head.dependencies["Consumer"] == {"Producer"}
+
+
+@apps("mixed_producer")
+def test_mixed_producer(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    layer_id, _ = one_of_type(base.template("Producer"), "AWS::Lambda::LayerVersion")
+    changed = diff(base.template("Producer"), head.template("Producer"))
+    assert ("Resources", layer_id, "Properties", "Content", "S3Key") in changed
+    assert len(all_imports(base)) == 2 and len(all_exports(base)) == 2
+    (kept,) = all_imports(head)
+    assert kept.startswith("Producer:ExportsOutputRefSharedLayer") and list(all_exports(head)) == [kept]
+    assert base.dependencies["Consumer"] == head.dependencies["Consumer"] == {"Producer"}
+
+
+@apps("mixed_named_producer")
+def test_mixed_named_producer(sides: tuple[Side, Side]) -> None:
+    base, head = sides
+    layer_id, _ = one_of_type(base.template("Producer"), "AWS::Lambda::LayerVersion")
+    assert ("Resources", layer_id, "Properties", "Content", "S3Key") in \
+        diff(base.template("Producer"), head.template("Producer"))
+    assert sorted(all_imports(base))[1] == "mixed-layer-arn" and len(all_exports(base)) == 2
+    assert all_imports(head) == ["mixed-layer-arn"] and list(all_exports(head)) == ["mixed-layer-arn"]
+    assert base.dependencies["Consumer"] == head.dependencies["Consumer"] == {"Producer"}
 
 
 @apps("new_reference")

@@ -51,8 +51,7 @@ KINDS = (
     Kind(4, "per-finding plans that only work together", "exports_together"),
     Kind(5, "a notice's ordered deploy marked verified under a blocker", "blocker_and_notice"),
     Kind(6, "version blindness: weak references need aws-cdk-lib >= 2.254", "old_library_pin"),
-    # Kind 7 (wrong language: a TypeScript app) is tests/apps/ts_layer, built and tested
-    # with the TypeScript app's own tests; this module covers the Python apps.
+    Kind(7, "wrong language: a TypeScript app", "ts_layer"),  # also tests/test_plan_verify.py
     Kind(8, "simulation lines that disagree with the real states", "upstream_flag"),
 )
 

@@ -305,3 +305,30 @@ def test_synthesized_verification_refuses_a_release_without_its_patch(synth_app:
     checked = bad.findings[0].remediation
     assert checked is not None and checked.verification.level is Level.NONE
     assert "same RunOrder" in checked.verification.reason
+
+
+@synth
+def test_placeholder_wording_only_while_a_placeholder_remains(synth_app: SynthApp) -> None:
+    """With the source, the SSM step shows the real expressions and no "(placeholders in <>)";
+    without it, the placeholders stay and say so."""
+    def ssm_detail(result: AnalysisResult) -> str:
+        (finding,) = result.findings
+        assert finding.remediation is not None
+        every = [finding.remediation, *finding.remediation.alternatives]
+        plan = next(p for p in every if p.strategy == "pipeline-split-ssm-parameter")
+        return plan.steps[1].detail
+
+    located = ssm_detail(analyzed(synth_app, "pipeline_layer"))
+    assert "string_value=self.layer.layer_version_arn" in located and "add_dependency(compute)" in located
+    assert "<" not in located and "placeholder" not in located
+    unlocated = ssm_detail(run_analysis(synth_app("pipeline_layer", "base"), synth_app("pipeline_layer", "head")))
+    assert "<the exported attribute>" in unlocated and unlocated.endswith("(placeholders in <>).")
+
+
+def test_placeholder_note_counts_what_is_left() -> None:
+    from bot.pipeline_plans import placeholder_note
+
+    assert placeholder_note("self.export_value(self.bucket.bucket_name)") == ""
+    assert placeholder_note("x if a < b else c > d") == ""  # comparisons are no placeholder
+    assert placeholder_note("self.export_value(<the attribute it exported>)") == " (placeholder in <>)"
+    assert placeholder_note("<A>.add_dependency(<B>)", "real()") == " (placeholders in <>)"

@@ -100,6 +100,53 @@ def test_exports_kept_together_in_one_plan(synth_app: Callable[[str, str], Path]
     assert "self.export_value(self.b_layer.layer_version_arn)" in (patch.diff or "")
 
 
+def test_mixed_group_gets_one_combined_plan_that_synthesizes(synth_app: Callable[[str, str], Path]) -> None:
+    """A value change and a removal on one producer: one plan covers both and works when applied."""
+    result = verified(synth_app, "mixed_producer")
+    blockers = [f for f in result.findings if f.severity is Severity.BLOCKER]
+    assert sorted(f.rule for f in blockers) == ["export-removed-in-use", "export-value-change-in-use"]
+    plan = blockers[0].remediation
+    assert plan is not None and all(f.remediation == plan for f in blockers)
+    assert set(plan.covers) == {f.id for f in blockers}
+    assert plan.strategy == "split-weak-reference" and plan.verified, plan.verification
+    assert plan.verification.states == (f"base + context {FLAG}=both", f"head + context {FLAG}=weak")
+    assert [a.strategy for a in plan.alternatives] == ["detach-and-restore"]
+    assert plan.alternatives[0].verification.level is Level.MODELLED  # an edit by hand: not claimed
+
+
+def test_mixed_group_per_finding_plan_is_refused_on_real_templates(synth_app: Callable[[str, str], Path]) -> None:
+    """What the tool gave before: the removal's own plan (consumers first) on the real pull request."""
+    result = verified(synth_app, "mixed_producer")
+    removal = next(f for f in result.findings if f.rule == "export-removed-in-use")
+    alone = modelled(Plan("deploy-consumers-first", "", (
+        Step("consumers", "deploy", ("cdk deploy Consumer --exclusively",), applies_to="head"),
+        Step("producer", "deploy", ("cdk deploy Producer --exclusively",), applies_to="head"),
+    )))
+    plan = check(synth_app, "mixed_producer", removal, alone)
+    assert plan.verification.level is Level.NONE
+    assert "Cannot update export Producer:ExportsOutputRefSharedLayer" in plan.verification.reason
+
+
+def test_mixed_group_with_a_hand_named_export_gets_the_ssm_two_step_plan(
+    synth_app: Callable[[str, str], Path]
+) -> None:
+    result = verified(synth_app, "mixed_named_producer")
+    blockers = [f for f in result.findings if f.severity is Severity.BLOCKER]
+    plan = blockers[0].remediation
+    assert plan is not None and all(f.remediation == plan for f in blockers)
+    assert set(plan.covers) == {f.id for f in blockers}
+    assert plan.strategy == "split-ssm-parameter" and plan.verified, plan.verification
+    assert "split-weak-reference" not in [a.strategy for a in plan.alternatives]  # the flag cannot help
+    assert all(c.kind == "patch" for s in plan.steps for c in s.changes)
+    assert plan.steps[2].commands == ("cdk deploy Consumer --exclusively", "cdk deploy Producer --exclusively",
+                                      "cdk deploy Consumer --exclusively --force")
+    # Producer before Consumer in change 2 is refused: the deployed Consumer still imports the queue.
+    producer_first = modelled(replace(plan, steps=(*plan.steps[:2], replace(
+        plan.steps[2], commands=("cdk deploy Producer Consumer --force",))), alternatives=()))
+    refused = check(synth_app, "mixed_named_producer", blockers[0], producer_first)
+    assert refused.verification.level is Level.NONE and "cannot be deleted" in refused.verification.reason
+
+
 def test_one_export_kept_alone_is_refused_on_real_templates(synth_app: Callable[[str, str], Path]) -> None:
     result = verified(synth_app, "exports_together")
     finding = next(f for f in result.findings if f.severity is Severity.BLOCKER and "ALayer" in (f.export or ""))
@@ -124,6 +171,34 @@ def test_notices_under_a_blocker_are_not_verified(synth_app: Callable[[str, str]
         plan = notice.remediation
         assert plan is not None and not plan.verified and plan.verification.level is Level.NONE
         assert "not on its own" in plan.verification.reason
+
+
+# 7. Wrong language: a TypeScript app (tests/apps/ts_layer, run by Node 24 without a compile
+# step) gets TypeScript patches with the real expression, applied and synthesized.
+def test_typescript_app_gets_a_typescript_patch_that_synthesizes(synth_app: Callable[[str, str], Path]) -> None:
+    result = verified(synth_app, "ts_layer")
+    (blocker,) = [f for f in result.findings if f.severity is Severity.BLOCKER]
+    plan = blocker.remediation
+    assert plan is not None and plan.strategy == "keep-export-one-release"
+    (patch,) = plan.steps[0].changes
+    assert patch.kind == "patch" and patch.path == "app.ts"
+    added = [line for line in (patch.diff or "").splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert "+    this.exportValue(this.layer.layerVersionArn);" in added
+    assert not any("export_value" in line or "self." in line for line in added)
+    assert plan.verification.level is Level.SYNTHESIZED and plan.verified, plan.verification
+    assert plan.verification.states == ("head + patch app.ts", "head")
+
+
+def test_typescript_patch_left_out_is_refused_on_real_templates(synth_app: Callable[[str, str], Path]) -> None:
+    """Without the exportValue line, release 1 deletes the export the deployed Consumer imports."""
+    result = verified(synth_app, "ts_layer")
+    (blocker,) = [f for f in result.findings if f.severity is Severity.BLOCKER]
+    plan = blocker.remediation
+    assert plan is not None
+    unpatched = modelled(replace(plan, steps=tuple(replace(s, changes=()) for s in plan.steps), alternatives=()))
+    checked = check(synth_app, "ts_layer", blocker, unpatched)
+    assert checked.verification.level is Level.NONE
+    assert "Producer:ExportsOutputRefSharedLayer" in checked.verification.reason
 
 
 # 8. The simulation lines are the real states': the flag changes the producer's template too.
@@ -185,6 +260,72 @@ def test_budget_exhausted_keeps_the_model_level(synth_app: Callable[[str, str], 
     assert "budget" in level.verification.reason
 
 
+SLOW_APP = """
+import os, subprocess, sys, tempfile, time
+from pathlib import Path
+
+# A state whose synth never ends by itself: the app and a grandchild of the CLI sleep, and
+# the app holds a temporary folder it would only remove on a clean exit (as jsii does).
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+held = tempfile.mkdtemp(prefix="slow-app-")
+Path(os.environ["PIDS_FILE"]).write_text(f"{os.getpid()} {child.pid} {held}")
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has ended; only its parent's wait is missing
+
+
+def test_budget_cancels_running_states_and_leaves_nothing_running(
+    synth_app: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A state still synthesizing when --verify-budget runs out is cancelled: the CLI's whole
+    process group ends (the app and what it started), its scratch folder goes, and the plan
+    keeps `modelled` with a reason naming the budget."""
+    import tempfile
+    import time
+
+    (finding,) = verified(synth_app, "layer_cross_stack").findings
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "app.py").write_text(SLOW_APP)
+    (slow / "cdk.json").write_text('{"app": "python3 app.py"}')
+    pids_file = tmp_path / "pids"
+    scratch_root = tmp_path / "scratch"
+    scratch_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_root))
+    plan = modelled(Plan("slow", "", (
+        Step("s", "deploy", ("cdk deploy Compute Admin",), changes=(Change("context", key=FLAG, value="weak"),),
+             applies_to="head"),
+    )))
+    result = AnalysisResult(base=None, head=None, findings=(replace(finding, remediation=plan),),  # type: ignore[arg-type]
+                            stacks=())
+    options = VerifyOptions(base=None, head=Tree(slow), budget_seconds=8,
+                            app_command=f"{shlex.quote(sys.executable)} app.py", env={"PIDS_FILE": str(pids_file)})
+    started = time.monotonic()
+    out = verify_plans(result, synth_app("layer_cross_stack", "base"), synth_app("layer_cross_stack", "head"), options)
+    elapsed = time.monotonic() - started
+    checked = out.findings[0].remediation
+    assert checked is not None and checked.verification.level is Level.MODELLED
+    assert "budget of 8s (--verify-budget) ran out while this state was being synthesized: cancelled" \
+        in checked.verification.reason
+    *started_pids, held = pids_file.read_text().split()  # the app did start, and its child
+    pids = [int(p) for p in started_pids]
+    assert len(pids) == 2
+    assert Path(held).is_relative_to(scratch_root) and not Path(held).exists()  # its TMPDIR was the state's
+    deadline = time.monotonic() + 5  # the reparented processes are reaped by init
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in pids if _alive(p)], "a synth process survived the budget"
+    assert list(scratch_root.iterdir()) == []  # the state's scratch copy and cdk.out are gone
+    assert elapsed < 8 + 15
+
+
 # --- the corpus app's real source (skipped when ../shared is absent) ---------------------
 
 SOURCE = CORPUS / "e-com67-src"
@@ -241,3 +382,22 @@ def test_building_a_state_never_writes_into_the_source_tree(tmp_path: Path) -> N
     assert sorted(str(p.relative_to(source)) for p in source.rglob("*")) == before
     assert (tmp_path / "state" / "app" / ".venv").is_symlink()
     assert synth  # the real CLI ran (no test synth function)
+
+
+def test_a_state_links_the_node_modules_hoisted_above_the_app(tmp_path: Path) -> None:
+    """npm/yarn workspaces install node_modules at the repository root; the scratch copy has no
+    ancestors, so the nearest one up to the repository root is linked (not beyond it)."""
+    from bot.plan_verify import _installed
+
+    repo = tmp_path / "repo"
+    app = repo / "packages" / "infra"
+    app.mkdir(parents=True)
+    (repo / ".git").mkdir()
+    assert _installed(app, "node_modules") is None
+    (tmp_path / "node_modules").mkdir()  # outside the repository: never used
+    assert _installed(app, "node_modules") is None
+    (repo / "node_modules").mkdir()
+    assert _installed(app, "node_modules") == repo.resolve() / "node_modules"
+    (app / "node_modules").mkdir()
+    assert _installed(app, "node_modules") == app / "node_modules"
+    assert _installed(app, ".venv") is None  # a virtualenv is only the app's own

@@ -24,7 +24,7 @@ from tests.corpus import ECOM, requires_corpus
 from tests.synth_cache import APPS_DIR
 from tests.test_properties import templates
 
-APPS = sorted(p.name for p in APPS_DIR.iterdir() if (p / "app.py").is_file()) + ["example"]
+APPS = sorted(p.name for p in APPS_DIR.iterdir() if (p / "cdk.json").is_file()) + ["example"]
 
 
 def assert_nothing_reported(assembly_dir: Path) -> None:
