@@ -160,12 +160,12 @@ def fanout(work: Path, sizes: Sequence[int], timeout: float, log: Any) -> list[d
 
 
 def pipeline_steps(sizes: Sequence[int], log: Any) -> list[dict[str, Any]]:
-    """One simulated CDK Pipelines release per size (in process, pure), best of 3 CPU times."""
+    """One simulated CDK Pipelines release per size (in process, pure), best of 5 CPU times."""
     steps = []
     for stacks in sizes:
         initial, release = pipeline_release(stacks)
         timings = []
-        for _ in range(3):
+        for _ in range(5):
             seconds, simulation = time_release(initial, release)
             timings.append(seconds)
         log(f"pipeline release of {stacks} stacks: {min(timings):.3f} s CPU, accepted: {simulation.ok}")
