@@ -21,7 +21,7 @@ pytest_plugins = ["tests.aws_fixtures"]
 def synth_app() -> Callable[[str, str], Path]:
     """``synth_app(name, variant) -> cdk.out folder`` for ``tests/apps/<name>`` (``"example"``: examples/app).
 
-    Synthesizes with the real cdk CLI; results are cached under ``tests/.cache/synth``.
+    Runs the app as the pinned cdk CLI does (tests/direct_synth.py); cached under ``tests/.cache/synth``.
     """
     return synth_cached
 
@@ -32,7 +32,9 @@ PREWARM_FROM = 4
 
 
 # Tests that verify plans by synthesizing their states (tests/plan_synth.py).
-PLAN_VERIFYING = ("test_app_findings.py", "test_plan_verify.py", "test_pipeline_deploy.py")
+PLAN_VERIFYING = (
+    "test_app_findings.py", "test_plan_verify.py", "test_pipeline_deploy.py", "test_failure_kinds.py",
+)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -1,4 +1,4 @@
-"""Synthesize the test apps with the real cdk CLI, once per content.
+"""Synthesize the test apps as the pinned cdk CLI does, once per content.
 
 ``synth_cached("layer_cross_stack", "head")`` returns a cloud assembly folder under
 ``tests/.cache/synth/<name>/<variant>-<key>/``. A Python app runs as the CLI runs it
