@@ -17,8 +17,12 @@ judged on CPU time, which other users of the machine do not inflate.
    Goal <= 4.5x per 4x step.
 4. 500 -> 2,000 -> 5,000 consumer stacks of one producer (``bench.fanout``), whole
    process. Goal: linear (each step within 1.25x the size ratio), 5,000 under 10 s.
-5. Peak memory: the 200-stack pair against its size on disk, and a 16 MB template of
-   nested empty arrays (``bench.hostile``) against its size. Goal <= 4x.
+   Also a CDK Pipelines release of 1,000 -> 4,000 -> 10,000 stacks (``bench.pipeline``),
+   simulated in process: linear, as the fan-out.
+5. Peak memory: the 200-stack pair against its size on disk, and 16 MB and 64 MB templates
+   of each hostile shape (``bench.hostile.SHAPES``: nested empty arrays, tiny objects, a
+   long string, deep nesting, short strings padded to just under the loader's bound)
+   against their size. Goal <= 4x.
 6. ``make test`` on a fresh clone (``--test-loop``: clones this checkout into a temporary
    folder and runs it with an empty synth cache; several minutes). Goal <= 5 min.
 
@@ -47,7 +51,8 @@ from typing import Any
 from bench import measure
 from bench.fanout import write_fanout
 from bench.generate import ChangePlan, generate, load_changes
-from bench.hostile import write_nested_arrays
+from bench.hostile import SHAPES, write_shape
+from bench.pipeline import pipeline_release, time_release
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_FLOOR = 3.0  # aim: 2x
@@ -154,12 +159,27 @@ def fanout(work: Path, sizes: Sequence[int], timeout: float, log: Any) -> list[d
     return steps
 
 
-def hostile_memory(work: Path, megabytes: int, timeout: float) -> dict[str, Any]:
-    base, head = write_nested_arrays(work / f"hostile-{megabytes}", megabytes)
+def pipeline_steps(sizes: Sequence[int], log: Any) -> list[dict[str, Any]]:
+    """One simulated CDK Pipelines release per size (in process, pure), best of 5 CPU times."""
+    steps = []
+    for stacks in sizes:
+        initial, release = pipeline_release(stacks)
+        timings = []
+        for _ in range(5):
+            seconds, simulation = time_release(initial, release)
+            timings.append(seconds)
+        log(f"pipeline release of {stacks} stacks: {min(timings):.3f} s CPU, accepted: {simulation.ok}")
+        steps.append({"stacks": stacks, "cpu": min(timings), "accepted": simulation.ok})
+    return steps
+
+
+def hostile_memory(work: Path, shape: str, megabytes: int, timeout: float) -> dict[str, Any]:
+    folder = work / f"hostile-{shape}-{megabytes}"
+    base, head = write_shape(folder, shape, megabytes)
     size = (head / "S.template.json").stat().st_size
     result = _child("hostile-memory", base, head, timeout=timeout)
-    shutil.rmtree(work / f"hostile-{megabytes}", ignore_errors=True)
-    return {"megabytes": megabytes, "bytes": size, **result}
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"shape": shape, "megabytes": megabytes, "bytes": size, **result}
 
 
 def test_loop(timeout: float, log: Any) -> dict[str, Any]:
@@ -288,8 +308,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not args.keep:
             shutil.rmtree(work / "main", ignore_errors=True)
 
-        log("memory on a template of nested empty arrays")
-        out["hostile_memory"] = [hostile_memory(work, mb, args.timeout) for mb in ((4,) if args.quick else (16, 64))]
+        log(f"memory on hostile templates: {', '.join(SHAPES)}")
+        out["hostile_memory"] = [hostile_memory(work, shape, mb, args.timeout)
+                                 for mb in ((4,) if args.quick else (16, 64)) for shape in SHAPES]
 
         out["scaling"] = []
         for factor in (1, 4, 16):
@@ -309,6 +330,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         log("fan-out: one producer, many consumers")
         out["fanout"] = fanout(work, (100, 400, 1000) if args.quick else (500, 2000, 5000), args.scaling_timeout, log)
+
+        log("pipeline release: stages of 100 stacks, each a wave")
+        out["pipeline"] = pipeline_steps((1000, 4000) if args.quick else (1000, 4000, 10000), log)
 
         if args.test_loop:
             out["test_loop"] = test_loop(args.timeout, log)
@@ -356,13 +380,19 @@ def verdicts(out: dict[str, Any]) -> list[dict[str, Any]]:
         last = fan[-1]
         rows.append(_row(f"fan-out {last['consumers']} consumers under {TARGET_FANOUT_SECONDS:g} s (seconds)",
                          last["cpu"], TARGET_FANOUT_SECONDS, note=f"wall {last['wall']:.2f} s"))
+    pipe = out.get("pipeline", [])
+    for before, after in zip(pipe, pipe[1:], strict=False):
+        size_ratio = after["stacks"] / before["stacks"]
+        rows.append(_row(f"pipeline release {before['stacks']} -> {after['stacks']} stacks: linear "
+                         f"(<= {TARGET_LINEAR:g} x {size_ratio:g}x)", after["cpu"] / max(before["cpu"], 1e-6),
+                         TARGET_LINEAR * size_ratio, note="" if after["accepted"] else "release refused"))
     disk = out["inputs"]["disk"]["bytes"]
     rows.append(_row(f"peak memory (RSS growth) <= {TARGET_MEMORY:g}x the 200-stack pair's size on disk",
                      out["memory"]["rss_peak_delta"] / disk, TARGET_MEMORY))
     for hostile in out["hostile_memory"]:
-        rows.append(_row(f"peak memory <= {TARGET_MEMORY:g}x a {hostile['megabytes']} MB template of nested "
-                         "empty arrays", hostile["rss_peak_delta"] / hostile["bytes"], TARGET_MEMORY,
-                         note=hostile["outcome"][:90]))
+        rows.append(_row(f"peak memory <= {TARGET_MEMORY:g}x a {hostile['megabytes']} MB template of "
+                         f"{hostile.get('shape', 'nested-arrays')}", hostile["rss_peak_delta"] / hostile["bytes"],
+                         TARGET_MEMORY, note=hostile["outcome"][:90]))
     diff = out["cdk_diff"]
     if "total" in diff and diff["stacks"]:
         rows.append(_row(f"at least {TARGET_CDK_DIFF:g}x faster than the cdk diff loop",
@@ -440,8 +470,11 @@ def report(out: dict[str, Any]) -> str:
     row("peak memory: RSS growth, 200-stack pair", _mb(memory["rss_peak_delta"]),
         f"/ on disk {_mb(disk['bytes'])} = {memory['rss_peak_delta'] / disk['bytes']:.2f}x "
         f"(/ read {memory['rss_peak_delta'] / disk['bytes_read']:.2f}x)")
+    for step in out.get("pipeline", []):
+        row(f"pipeline release: {step['stacks']:,} stacks in waves of 100", _s(step["cpu"]), "CPU, simulated")
     for hostile in out["hostile_memory"]:
-        row(f"peak memory: {hostile['megabytes']} MB of nested empty arrays", _mb(hostile["rss_peak_delta"]),
+        row(f"peak memory: {hostile['megabytes']} MB of {hostile.get('shape', 'nested-arrays')}",
+            _mb(hostile["rss_peak_delta"]),
             f"{hostile['rss_peak_delta'] / hostile['bytes']:.2f}x, in {hostile['seconds']:.2f} s")
     diff = out["cdk_diff"]
     if "total" in diff:

@@ -30,7 +30,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.simulate import AppVersion, Deployed, Simulation, State, StepOutcome, check_update, resolved_reads, stale_reads
+from bot.simulate import (
+    AppVersion,
+    Deployed,
+    Index,
+    Simulation,
+    State,
+    StepOutcome,
+    check_update,
+    resolved_reads,
+    stale_reads,
+)
 
 
 @dataclass(frozen=True)
@@ -74,60 +84,64 @@ class _ChangeSet:
 
 
 def run_pipelines(initial: State, releases: Sequence[PipelineRun]) -> Simulation:
-    """Each release in turn; stop at the first refused action."""
+    """Each release in turn; stop at the first refused action.
+
+    One index of the state is kept in step with it (``Index.replace``), so a release
+    costs time linear in its actions: no copy or scan of the whole state per RunOrder.
+    """
     state: dict[str, Deployed] = dict(initial)
+    index = Index(state)
     steps: list[StepOutcome] = []
     for release in releases:
-        error = _release(state, release, steps)
+        error = _release(state, index, release, steps)
         if error is not None:
-            return Simulation(tuple(steps), state, error, stale_reads(state))
-    return Simulation(tuple(steps), state, None, stale_reads(state))
+            return Simulation(tuple(steps), state, error, stale_reads(state, index))
+    return Simulation(tuple(steps), state, None, stale_reads(state, index))
 
 
-def _release(state: dict[str, Deployed], release: PipelineRun, steps: list[StepOutcome]) -> str | None:
+def _release(state: dict[str, Deployed], index: Index, release: PipelineRun, steps: list[StepOutcome]) -> str | None:
     version = release.version
     app_parameters = frozenset(p for s in version.stacks.values() for p in s.ssm_writes)
     if release.self_update is not None and release.self_update in version.stacks:
         spec = version.stacks[release.self_update]
         label = f"{release.pipeline} ({version.label}): self-update {spec.name}"
-        error = check_update(state, spec, app_parameters)
+        error = check_update(state, spec, app_parameters, index)
         if error is not None:
             steps.append(StepOutcome(label, (), (), f"{spec.name}: {error}"))
             return f"{spec.name}: {error}"
-        state[spec.name] = Deployed(spec, resolved_reads(state, spec))
+        index.replace(state, Deployed(spec, resolved_reads(state, spec, index)))
         steps.append(StepOutcome(label, (spec.name,), ()))
     prepared: dict[str, _ChangeSet] = {}
     for stage in release.stages:
         for position, group in enumerate(stage.run_orders, start=1):
             label = f"{release.pipeline} ({version.label}), stage {stage.name}, run order {position}"
-            before = dict(state)
+            # ``state`` stays as the RunOrder found it until every action of it is judged.
             for action in group:
                 if action.prepare and action.stack in version.stacks:
-                    prepared[action.stack] = _prepare(before, version, action.stack)
+                    prepared[action.stack] = _prepare(state, index, version, action.stack)
             executing = [a.stack for a in group if a.execute and a.stack in prepared]
+            if not executing:
+                continue
+            refusals = _races(state, index, prepared, executing, app_parameters)
             deployed, skipped, errors = [], [], []
             for stack_id in executing:
                 change = prepared[stack_id]
                 if change.empty:
                     skipped.append(change.deployed.spec.name)
-                    continue
-                error = _race(before, prepared, executing, stack_id, app_parameters)
-                if error is not None:
-                    errors.append(error)
-                    continue
-                state[change.deployed.spec.name] = change.deployed
-                deployed.append(change.deployed.spec.name)
-            if not executing:
-                continue
+                elif stack_id in refusals:
+                    errors.append(refusals[stack_id])
+                else:
+                    index.replace(state, change.deployed)
+                    deployed.append(change.deployed.spec.name)
             steps.append(StepOutcome(label, tuple(deployed), tuple(skipped), errors[0] if errors else None))
             if errors:
                 return errors[0]
     return None
 
 
-def _prepare(state: State, version: AppVersion, stack_id: str) -> _ChangeSet:
+def _prepare(state: State, index: Index, version: AppVersion, stack_id: str) -> _ChangeSet:
     spec = version.stacks[stack_id]
-    reads = resolved_reads(state, spec)
+    reads = resolved_reads(state, spec, index)
     current = state.get(spec.name)
     if current is None:
         return _ChangeSet(Deployed(spec, reads), empty=False)
@@ -139,25 +153,74 @@ def _prepare(state: State, version: AppVersion, stack_id: str) -> _ChangeSet:
     return _ChangeSet(Deployed(spec, reads), empty=False)
 
 
-def _race(
-    before: State, prepared: Mapping[str, _ChangeSet], executing: Sequence[str], stack_id: str,
+def _races(
+    before: dict[str, Deployed], index: Index, prepared: Mapping[str, _ChangeSet], executing: Sequence[str],
     app_parameters: frozenset[str],
-) -> str | None:
-    """The refusal deploying ``stack_id`` meets, before or after its parallel siblings."""
-    spec = prepared[stack_id].deployed.spec
-    error = check_update(before, spec, app_parameters)
-    siblings = [prepared[s].deployed for s in executing if s != stack_id and not prepared[s].empty]
-    if error is None and siblings:
-        after = dict(before)
-        for sibling in siblings:
-            after[sibling.spec.name] = sibling
-        error = check_update(after, spec, app_parameters)
-    if error is None:
-        return None
-    if siblings:
-        names = ", ".join(sorted(s.spec.name for s in siblings))
-        return f"{spec.name} (same RunOrder as {names}, in parallel): {error}"
-    return f"{spec.name}: {error}"
+) -> dict[str, str]:
+    """The refusal each non-empty deploy of one RunOrder meets, judged before and after its
+    parallel siblings (either order refused counts as a race); by stack id.
+
+    ``before`` (with its ``index``) is the state the RunOrder found; it is changed while
+    judging and restored before returning.
+    """
+    changing = [s for s in executing if not prepared[s].empty]
+    refusals: dict[str, str] = {}
+    for stack_id in changing:
+        error = check_update(before, prepared[stack_id].deployed.spec, app_parameters, index)
+        if error is not None:
+            refusals[stack_id] = error
+    if len(changing) > 1:
+        names = [prepared[s].deployed.spec.name for s in changing]
+        if len(set(names)) == len(names):
+            _after_siblings(before, index, prepared, changing, app_parameters, refusals)
+        else:  # two ids deploy one stack name (rare): each judged on its own copy
+            for stack_id in changing:
+                if stack_id not in refusals:
+                    after = dict(before)
+                    for sibling in changing:
+                        if sibling != stack_id:
+                            after[prepared[sibling].deployed.spec.name] = prepared[sibling].deployed
+                    error = check_update(after, prepared[stack_id].deployed.spec, app_parameters)
+                    if error is not None:
+                        refusals[stack_id] = error
+    out = {}
+    for stack_id, error in refusals.items():
+        spec = prepared[stack_id].deployed.spec
+        siblings = sorted(prepared[s].deployed.spec.name for s in changing if s != stack_id)
+        out[stack_id] = (f"{spec.name} (same RunOrder as {', '.join(siblings)}, in parallel): {error}"
+                         if siblings else f"{spec.name}: {error}")
+    return out
+
+
+def _after_siblings(
+    state: dict[str, Deployed], index: Index, prepared: Mapping[str, _ChangeSet], changing: Sequence[str],
+    app_parameters: frozenset[str], refusals: dict[str, str],
+) -> None:
+    """Judge each deploy after all its siblings landed: every sibling is put in, and each
+    stack's own entry is swapped back to what it was while it is judged. Stack names are
+    distinct, so that is exactly "before, plus every sibling". ``state`` is restored."""
+    undo = [(prepared[s].deployed.spec.name, state.get(prepared[s].deployed.spec.name)) for s in changing]
+    for stack_id in changing:
+        index.replace(state, prepared[stack_id].deployed)
+    try:
+        for stack_id, (name, previous) in zip(changing, undo, strict=True):
+            if stack_id in refusals:
+                continue
+            _put_back(state, index, name, previous)
+            error = check_update(state, prepared[stack_id].deployed.spec, app_parameters, index)
+            index.replace(state, prepared[stack_id].deployed)
+            if error is not None:
+                refusals[stack_id] = error
+    finally:
+        for name, previous in undo:
+            _put_back(state, index, name, previous)
+
+
+def _put_back(state: dict[str, Deployed], index: Index, name: str, previous: Deployed | None) -> None:
+    if previous is not None:
+        index.replace(state, previous)
+    elif name in state:
+        index.drop(name, state.pop(name).spec)
 
 
 # --- the order CDK Pipelines gives a stage ------------------------------------------------
@@ -171,21 +234,32 @@ def cdk_pipelines_order(version: AppVersion, stacks: Sequence[str]) -> tuple[tup
     synthesized pipelines in tests/test_pipeline_deploy.py.
     """
     members = set(stacks)
-    rank: dict[str, int] = {}
+    rank: dict[str, int] = {}  # Prepare's RunOrder, by stack id
 
-    def prepare_rank(stack_id: str, trail: frozenset[str] = frozenset()) -> int:
-        if stack_id in rank:
-            return rank[stack_id]
-        if stack_id in trail:
-            raise ValueError(f"dependency cycle through {stack_id}")
-        deps = version.stacks[stack_id].dependencies & members if stack_id in version.stacks else set()
-        value = 1 + max((prepare_rank(d, trail | {stack_id}) + 1 for d in deps), default=0)
-        rank[stack_id] = value
-        return value
+    def dependencies(stack_id: str) -> list[str]:
+        return sorted(version.stacks[stack_id].dependencies & members) if stack_id in version.stacks else []
+
+    # Depth first without recursion (a chain of thousands of stacks), each stack once.
+    for root in stacks:
+        path: list[tuple[str, list[str]]] = [] if root in rank else [(root, dependencies(root))]
+        on_path = {root}
+        while path:
+            stack_id, waiting = path[-1]
+            if waiting:
+                dependency = waiting.pop()
+                if dependency in on_path:
+                    raise ValueError(f"dependency cycle through {dependency}")
+                if dependency not in rank:
+                    path.append((dependency, dependencies(dependency)))
+                    on_path.add(dependency)
+                continue
+            rank[stack_id] = 1 + max((rank[d] + 1 for d in dependencies(stack_id)), default=0)
+            path.pop()
+            on_path.discard(stack_id)
 
     groups: dict[int, list[Action]] = {}
     for stack_id in stacks:
-        r = prepare_rank(stack_id)
+        r = rank[stack_id]
         groups.setdefault(r, []).append(Action(stack_id, prepare=True, execute=False))
         groups.setdefault(r + 1, []).append(Action(stack_id, prepare=False, execute=True))
     return tuple(tuple(groups[k]) for k in sorted(groups))

@@ -195,7 +195,7 @@ def widest_wave(version: AppVersion, ids: Iterable[str]) -> int:
 # --- one stack -------------------------------------------------------------------
 
 
-class _Index:
+class Index:
     """Who exports, imports and writes what in one state: lookups without scanning every stack.
 
     Kept in step with the state it was built from (``put``/``drop``), so judging N stacks
@@ -246,14 +246,14 @@ class _Index:
 
 
 def check_update(state: State, spec: StackSpec, app_parameters: frozenset[str] = frozenset(),
-                 index: _Index | None = None) -> str | None:
+                 index: Index | None = None) -> str | None:
     """The CloudFormation error deploying ``spec`` over ``state`` would raise, if any.
 
     ``app_parameters``: SSM parameters some stack of the app writes; a read of one
     that is not deployed yet fails, while other parameters come from outside the app.
     ``index``: the state's index, when the caller keeps one.
     """
-    index = index or _Index(state)
+    index = index or Index(state)
     current = state.get(spec.name)
     if current is not None:
         for export, token in sorted(current.spec.exports.items()):
@@ -298,7 +298,7 @@ def _skipped(state: State, spec: StackSpec, force: bool) -> bool:
 def run(initial: State, invocations: Sequence[Invocation]) -> Simulation:
     """Apply each invocation in turn; stop at the first failure."""
     state: dict[str, Deployed] = dict(initial)
-    index = _Index(state)  # kept in step with ``state`` through every invocation
+    index = Index(state)  # kept in step with ``state`` through every invocation
     steps: list[StepOutcome] = []
     for invocation in invocations:
         outcome = _invoke(state, index, invocation)
@@ -308,7 +308,7 @@ def run(initial: State, invocations: Sequence[Invocation]) -> Simulation:
     return Simulation(tuple(steps), state, None, stale_reads(state, index))
 
 
-def _invoke(state: dict[str, Deployed], index: _Index, invocation: Invocation) -> StepOutcome:
+def _invoke(state: dict[str, Deployed], index: Index, invocation: Invocation) -> StepOutcome:
     """Deploy (or delete) in place: ``state`` and ``index`` end as CloudFormation would leave them."""
     if invocation.delete is not None:
         return _delete(state, index, invocation.delete)
@@ -344,7 +344,7 @@ def _invoke(state: dict[str, Deployed], index: _Index, invocation: Invocation) -
     return StepOutcome(command.raw, tuple(deployed), tuple(skipped))
 
 
-def _delete(state: dict[str, Deployed], index: _Index, name: str) -> StepOutcome:
+def _delete(state: dict[str, Deployed], index: Index, name: str) -> StepOutcome:
     label = f"aws cloudformation delete-stack --stack-name {name}"
     current = state.get(name)
     if current is None:
@@ -359,10 +359,10 @@ def _delete(state: dict[str, Deployed], index: _Index, name: str) -> StepOutcome
     return StepOutcome(label, (name,), ())
 
 
-def stale_reads(state: State, index: _Index | None = None) -> tuple[str, ...]:
+def stale_reads(state: State, index: Index | None = None) -> tuple[str, ...]:
     """Consumers whose weak/SSM value is older than what the producer now publishes."""
     stale = []
-    index = index or _Index(state)
+    index = index or Index(state)
     for name, deployed in sorted(state.items()):
         current = _resolve(state, deployed.spec, index)
         for key, token in sorted(deployed.resolved.items()):
@@ -371,7 +371,7 @@ def stale_reads(state: State, index: _Index | None = None) -> tuple[str, ...]:
     return tuple(stale)
 
 
-def _resolve(state: State, spec: StackSpec, index: _Index) -> dict[str, str]:
+def _resolve(state: State, spec: StackSpec, index: Index) -> dict[str, str]:
     resolved: dict[str, str] = {}
     for producer, output in spec.weak_reads:
         if producer in state and output in state[producer].spec.outputs:
@@ -383,9 +383,12 @@ def _resolve(state: State, spec: StackSpec, index: _Index) -> dict[str, str]:
     return resolved
 
 
-def resolved_reads(state: State, spec: StackSpec) -> dict[str, str]:
-    """What the weak and SSM reads of ``spec`` get when it is deployed over ``state``."""
-    return _resolve(state, spec, _Index(state))
+def resolved_reads(state: State, spec: StackSpec, index: Index | None = None) -> dict[str, str]:
+    """What the weak and SSM reads of ``spec`` get when it is deployed over ``state``.
+
+    ``index``: the state's index, when the caller keeps one (else one scan of ``state``).
+    """
+    return _resolve(state, spec, index or Index(state))
 
 
 def deployed_state(version: AppVersion) -> dict[str, Deployed]:
@@ -395,7 +398,7 @@ def deployed_state(version: AppVersion) -> dict[str, Deployed]:
         order = waves(version, version.stacks)
     except SelectionError:  # a dependency cycle: it is deployed all the same; reads resolve below
         order = [sorted(version.stacks)]
-    index = _Index(state)
+    index = Index(state)
     for wave in order:
         landed = [Deployed(spec, _resolve(state, spec, index)) for spec in (version.stacks[i] for i in wave)]
         for outcome in landed:

@@ -1,9 +1,11 @@
-"""Synthesize the test apps with the real cdk CLI, once per content.
+"""Synthesize the test apps as the pinned cdk CLI does, once per content.
 
 ``synth_cached("layer_cross_stack", "head")`` returns a cloud assembly folder under
-``tests/.cache/synth/<name>/<variant>-<key>/``. The key hashes the app folder's files,
-``bot/synth.py`` (the CLI flags), the aws-cdk-lib version and the cdk CLI version (and, for
-the TypeScript apps, the npm lock that installs their aws-cdk-lib): a
+``tests/.cache/synth/<name>/<variant>-<key>/``. A Python app runs as the CLI runs it
+(``tests/direct_synth.py``: the CLI's environment, learned from it once); the others (``app.ts``)
+run through the CLI with their cdk.json's command. The key hashes the app folder's files,
+``bot/synth.py``, that recipe, the aws-cdk-lib and cdk CLI versions (and, for the TypeScript
+apps, the npm lock that installs their aws-cdk-lib): a
 rerun reuses the folder, any change synthesizes again. A synth writes to a temporary
 folder that is renamed into place only when it succeeded, so an interrupted run never
 leaves a half cache. Processes and worktrees may share the cache
@@ -23,9 +25,11 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from bot import synth
+from tests.direct_synth import recipe, synthesize_directly
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = TESTS_DIR.parent
@@ -34,7 +38,7 @@ EXAMPLE_DIR = REPO_DIR / "examples" / "app"
 # Worktrees of one checkout may share a cache: entries are keyed on content and written atomically.
 CACHE_DIR = Path(os.environ.get("CDK_EXPORT_GUARD_TEST_CACHE") or TESTS_DIR / ".cache" / "synth")
 VARIANTS = ("base", "head", "step1", "step2", "step3")  # step*: the releases of a plan
-PREWARMED = ("base", "head")  # every app has these; only the pipeline_* apps have step variants
+PREWARMED = ("base", "head")  # every app has these; the pipeline_* apps also have step variants
 _IGNORED_PARTS = {"__pycache__", "cdk.out", ".pytest_cache", "node_modules"}
 
 
@@ -57,6 +61,16 @@ def app_command(source: Path) -> str | None:
     return f"{shlex.quote(sys.executable)} app.py" if is_python(source) else None
 
 
+def synthesize_app(source: Path, out: Path, context: Mapping[str, str],
+                   extra_env: Mapping[str, str] | None = None) -> Path:
+    """Synthesize a test app (or a copy of one) into ``out``: a Python app directly, as the CLI
+    runs it; any other through the CLI with its cdk.json's command."""
+    if is_python(source):
+        return synthesize_directly(source, out, context, _cdk_cli(), extra_env=extra_env)
+    return synth.synthesize(source, out, app_command=app_command(source), context=dict(context),
+                            cdk_cli=_cdk_cli(), extra_env=extra_env).out_dir
+
+
 def synth_cached(name: str, variant: str) -> Path:
     """Synthesize app ``name`` with ``-c variant=<variant>``, or reuse the cached assembly."""
     if variant not in VARIANTS:
@@ -70,12 +84,7 @@ def synth_cached(name: str, variant: str) -> Path:
     # Processes (and prewarm's threads, one per pair) may share the cache.
     scratch = slot / f".partial-{target.name}-{os.getpid()}-{threading.get_ident()}"
     try:
-        synth.synthesize(
-            source, scratch,
-            app_command=app_command(source),
-            context={"variant": variant},
-            cdk_cli=_cdk_cli(),
-        )
+        synthesize_app(source, scratch, {"variant": variant})
         try:
             scratch.rename(target)
         except OSError:
@@ -93,9 +102,16 @@ def all_apps() -> list[str]:
     return ["example", *sorted(p.name for p in APPS_DIR.iterdir() if (p / "cdk.json").is_file())]
 
 
+def variants(name: str) -> list[str]:
+    """The variants app ``name`` defines: base and head, and the step* an app names in its code."""
+    folder = app_dir(name)
+    code = "".join(p.read_text(encoding="utf-8") for p in (folder / "app.py", folder / "app.ts") if p.is_file())
+    return [*PREWARMED, *(v for v in VARIANTS if v not in PREWARMED and f'"{v}"' in code)]
+
+
 def missing(names: list[str]) -> list[tuple[str, str]]:
     """(app, variant) pairs not in the cache yet."""
-    return [(name, variant) for name in names for variant in PREWARMED
+    return [(name, variant) for name in names for variant in variants(name)
             if not (CACHE_DIR / name / f"{variant}-{cache_key(app_dir(name))}" / "manifest.json").is_file()]
 
 
@@ -134,6 +150,7 @@ def cache_key(source: Path) -> str:
     ):
         digest.update(f"{label}={value}\0".encode())
     digest.update(b"bot/synth.py\0" + (REPO_DIR / "bot" / "synth.py").read_bytes() + b"\0")
+    digest.update(b"tests/direct_synth.py\0" + recipe() + b"\0")
     if not is_python(source):
         digest.update(b"package-lock.json\0" + (REPO_DIR / "package-lock.json").read_bytes() + b"\0")
     for path in sorted(p for p in source.rglob("*") if p.is_file() and not _ignored(p, source)):

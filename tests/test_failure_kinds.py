@@ -2,7 +2,8 @@
 
 For every kind, the plans the product prints for the app (the JSON report's
 ``steps[].changes`` and ``applies_to``, read back) are replayed: each state a plan deploys
-is a scratch copy of the app with those changes applied, synthesized with the real CDK CLI,
+is a scratch copy of the app with those changes applied, synthesized as the pinned CDK CLI
+runs the app (tests/direct_synth.py),
 and the plan's exact command lines run in the simulator over those templates from the
 deployed base. A plan may say ``synthesized`` only when that replay accepts it; the
 kind-specific tests then assert what the issue's "Done when" asks of that kind.

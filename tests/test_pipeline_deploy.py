@@ -1,6 +1,6 @@
 """Apps deployed by CDK Pipelines: reading the pipeline, simulating it, planning for it.
 
-The pipeline test apps (tests/apps/pipeline_*) are synthesized with the real cdk CLI at
+The pipeline test apps (tests/apps/pipeline_*) are synthesized (as the pinned cdk CLI runs them) at
 base, head and at each release a plan asks for (variants ``step1``..). A plan is checked
 twice: as the planner models it, and by running the synthesized releases - their real
 templates, in the order of their own synthesized pipelines - through the pipeline simulator.

@@ -17,13 +17,17 @@ from pathlib import Path
 from bench.fanout import write_fanout
 from bench.generate import ChangePlan, generate, load_changes
 from bench.measure import analysis
+from bench.pipeline import pipeline_release, time_release
 from bot.model import AnalysisResult
+from bot.pipeline_simulate import cdk_pipelines_order
+from bot.simulate import AppVersion, StackSpec
 
 STACKS = 30  # 1x; 4x = 120 stacks
 RESOURCES = 8  # per stack
 REFERENCES_PER_STACK = 5
 LIMIT = 6.0  # linear: ~4x; quadratic: ~16x
 FANOUT = 200  # consumers of one producer at 1x; 4x = 800
+PIPELINE_STACKS = 500  # consumers in stages of 50 at 1x; 4x = 2,000
 
 
 def best_of(runs: int, base: Path, head: Path) -> tuple[dict[str, float], AnalysisResult]:
@@ -110,3 +114,28 @@ def test_a_producer_with_4x_the_consumers_takes_about_4x_the_time(tmp_path: Path
     ratio = timings[4]["cpu_total"] / timings[1]["cpu_total"]
     by_phase = per_phase(timings)
     assert ratio < LIMIT, f"4x the consumers took {ratio:.1f}x the time (linear: ~4x); per phase: {by_phase}"
+
+
+# A pipeline release: each RunOrder once copied the whole state and rebuilt its index for
+# every deploy (500 -> 2,000 stacks took 20x the time); now one index is kept in step.
+def test_a_pipeline_release_with_4x_the_stacks_takes_about_4x_the_time() -> None:
+    seconds = {}
+    for factor in (1, 4):
+        initial, release = pipeline_release(PIPELINE_STACKS * factor, per_stage=50)
+        best = None
+        for _ in range(3):
+            spent, simulation = time_release(initial, release)
+            assert simulation.ok and len(simulation.steps) == 1 + PIPELINE_STACKS * factor // 50  # a step per stage
+            assert len(simulation.steps[-1].deployed) == 50  # the stage's wave, in parallel
+            best = spent if best is None else min(best, spent)
+        seconds[factor] = max(best or 0.0, 1e-4)
+    ratio = seconds[4] / seconds[1]
+    assert ratio < LIMIT, f"4x the pipeline's stacks took {ratio:.1f}x the time (linear: ~4x): {seconds}"
+
+
+def test_cdk_pipelines_order_follows_a_chain_of_thousands_of_stacks() -> None:
+    stacks = {f"S{n}": StackSpec(f"S{n}", f"S{n}", "t", frozenset({f"S{n - 1}"}) if n else frozenset())
+              for n in range(3000)}
+    order = cdk_pipelines_order(AppVersion("head", stacks), list(reversed(stacks)))
+    assert len(order) == 6000  # each stack: Prepare after the Deploy before it, then its Deploy
+    assert [a.stack for a in order[0]] == ["S0"] and [a.stack for a in order[-1]] == ["S2999"]
