@@ -7,7 +7,7 @@
     python -m bench.measure hostile-memory BASE HEAD   # peak RSS growth when HEAD is refused
 
 Each prints one JSON object on stdout. "The analysis" is what ``cdk-export-guard
-analyze`` does without ``--source``/``--repo`` (``bot.commands.analyze.run_analysis``):
+analyze`` does without ``--source``/``--repo`` (``bot.cli.analyze.run_analysis``):
 load both assemblies, ``build_context``, ``analyze``, ``attach_plans``; the phases are
 timed one by one.
 """
@@ -28,10 +28,10 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from bot.analysis import analyze, build_context
-from bot.assembly import AssemblyError, load_assemblies
-from bot.model import AnalysisResult
-from bot.remedy import attach_plans
+from bot.core.analysis import analyze, build_context
+from bot.core.assembly import AssemblyError, load_assemblies
+from bot.core.model import AnalysisResult
+from bot.plans.planner import attach_plans
 
 # Files `load_assembly` reads (tree.json: only its first 64 KiB; *.metadata.json: never).
 READ_SUFFIXES = (".template.json", ".assets.json")

@@ -1,4 +1,4 @@
-"""A large CDK Pipelines release, in memory: the shape that scales ``bot/pipeline_simulate.py``.
+"""A large CDK Pipelines release, in memory: the shape that scales ``bot/plans/pipelines/simulate.py``.
 
     from bench.pipeline import pipeline_release, time_release
     initial, release = pipeline_release(stacks=2000)
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import time
 
-from bot.pipeline_simulate import PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
-from bot.simulate import AppVersion, Simulation, StackSpec, State, deployed_state
+from bot.plans.pipelines.simulate import PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
+from bot.plans.simulate import AppVersion, Simulation, StackSpec, State, deployed_state
 
 EXPORTS = 20
 PRODUCER = "Shared-Producer"

@@ -138,7 +138,7 @@ def startup(work: Path, repeats: int) -> dict[str, Any]:
         "analyze_help": [py, "-m", "bot", "analyze", "--help"],
     }, repeats, timeout=120)
     base, head = write_fanout(work / "tiny", 2)
-    probe = ("import json, os, sys; from bot.cli import main; "
+    probe = ("import json, os, sys; from bot.cli.main import main; "
              f"main(['analyze', '--base', {str(base)!r}, '--head', {str(head)!r}, '--format', 'text', "
              "'--output', os.devnull, '--fail-on', 'never']); "
              f"print(json.dumps(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)))")

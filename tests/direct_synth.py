@@ -10,7 +10,7 @@ records it (``probe``), never written by hand. The context is merged as the CLI 
 it: ``cdk.context.json``, then ``cdk.json``'s ``context``, then ``-c`` pairs, then the
 keys the CLI adds (path and asset metadata, version reporting off, bundling).
 
-The product always runs the real CLI (``bot/synth.py``). ``tests/test_direct_synth.py``
+The product always runs the real CLI (``bot/workspace/synth.py``). ``tests/test_direct_synth.py``
 checks that a direct synth writes the same assembly as the CLI, file by file.
 """
 
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot import synth
+from bot.workspace import synth
 
 # What a probe app passes as -c: told apart from what the CLI adds.
 _PROBE_CONTEXT = {"cdk-export-guard-probe": "1"}

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from bot.plan_verify import Tree, VerifyOptions
+from bot.plans.verify import Tree, VerifyOptions
 from tests.synth_cache import CACHE_DIR, app_dir, cache_key, synthesize_app
 
 STATES_DIR = CACHE_DIR / "plan-states"
@@ -71,7 +71,7 @@ def prewarm_plan_states(names: list[str], workers: int) -> dict[str, str]:
     state at a time per app, several apps at once); the results are dropped, the cache
     stays. Skipped when a marker says this code and these apps were prewarmed already.
     """
-    from bot.commands.analyze import run_analysis
+    from bot.cli.analyze import run_analysis
     from tests.synth_cache import synth_cached
 
     marker = STATES_DIR / f".prewarmed-{plans_key(names)}"

@@ -4,7 +4,7 @@
 ``tests/.cache/synth/<name>/<variant>-<key>/``. A Python app runs as the CLI runs it
 (``tests/direct_synth.py``: the CLI's environment, learned from it once); the others (``app.ts``)
 run through the CLI with their cdk.json's command. The key hashes the app folder's files,
-``bot/synth.py``, that recipe, the aws-cdk-lib and cdk CLI versions (and, for the TypeScript
+``bot/workspace/synth.py``, that recipe, the aws-cdk-lib and cdk CLI versions (and, for the TypeScript
 apps, the npm lock that installs their aws-cdk-lib): a
 rerun reuses the folder, any change synthesizes again. A synth writes to a temporary
 folder that is renamed into place only when it succeeded, so an interrupted run never
@@ -28,7 +28,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot import synth
+from bot.workspace import synth
 from tests.direct_synth import recipe, synthesize_directly
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -141,7 +141,7 @@ def default_workers() -> int:
 
 
 def cache_key(source: Path) -> str:
-    """sha256 over the app's files, bot/synth.py, aws-cdk-lib's and the cdk CLI's versions; for an
+    """sha256 over the app's files, bot/workspace/synth.py, aws-cdk-lib's and the cdk CLI's versions; for an
     app that is not Python, the npm lock too (its aws-cdk-lib comes from the root node_modules)."""
     digest = hashlib.sha256()
     for label, value in (
@@ -149,7 +149,7 @@ def cache_key(source: Path) -> str:
         ("cdk-cli", _cdk_cli_version()),
     ):
         digest.update(f"{label}={value}\0".encode())
-    digest.update(b"bot/synth.py\0" + (REPO_DIR / "bot" / "synth.py").read_bytes() + b"\0")
+    digest.update(b"bot/workspace/synth.py\0" + (REPO_DIR / "bot" / "workspace" / "synth.py").read_bytes() + b"\0")
     digest.update(b"tests/direct_synth.py\0" + recipe() + b"\0")
     if not is_python(source):
         digest.update(b"package-lock.json\0" + (REPO_DIR / "package-lock.json").read_bytes() + b"\0")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.action import run
-from bot.github import RetryPolicy
+from bot.cli.action import run
+from bot.github.client import RetryPolicy
 from tests.builders import AppBuilder, import_value, ref
 from tests.github_server import FakeGitHub
 from tests.render.test_markdown import to_html
@@ -298,7 +298,7 @@ def test_cdk_diff_input_attaches_the_clis_diff(tmp_path: Path, gh: FakeGitHub, s
 def test_publish_subcommand_posts_a_report_file(
     tmp_path: Path, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     analyze_dir = tmp_path / "analyze"
     analyze_dir.mkdir()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.action import run
-from bot.github import marker
+from bot.cli.action import run
+from bot.github.client import marker
 from tests.builders import AppBuilder
 from tests.github_server import FakeGitHub
 from tests.test_action import (
@@ -102,7 +102,7 @@ def test_an_analysis_that_crashes_still_posts_could_not_look(tmp_path: Path, mon
     def crash(*args: object, **kwargs: object) -> None:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr("bot.orchestrate.run_analysis", crash)  # any bug of ours, any input that trips one
+    monkeypatch.setattr("bot.cli.orchestrate.run_analysis", crash)  # any bug of ours, any input that trips one
     with FakeGitHub(REPO, token=TOKEN) as gh:
         gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
         pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")
@@ -374,7 +374,7 @@ def test_the_analysis_time_limit_posts_could_not_look(tmp_path: Path, monkeypatc
     import threading
 
     never = threading.Event()
-    monkeypatch.setattr("bot.orchestrate.run_analysis", lambda *a, **k: never.wait())
+    monkeypatch.setattr("bot.cli.orchestrate.run_analysis", lambda *a, **k: never.wait())
     with FakeGitHub(REPO, token=TOKEN) as gh:
         gh.add_pull(PR, head=HEAD_SHA, base=BASE_SHA)
         pair = assemblies(tmp_path, layer_app("a.zip"), layer_app("b.zip"), "1")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.analysis import analyze
-from bot.assembly import load_assembly
-from bot.model import AnalysisResult, Finding, Severity
+from bot.core.analysis import analyze
+from bot.core.assembly import load_assembly
+from bot.core.model import AnalysisResult, Finding, Severity
 from tests.builders import AppBuilder, get_att, import_value, ref
 
 LAYER_EXPORT = "Producer:ExportsOutputRefLayer1234"

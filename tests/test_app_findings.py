@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.analyze import run_analysis
-from bot.model import AnalysisResult, Level, Severity
+from bot.cli.analyze import run_analysis
+from bot.core.model import AnalysisResult, Level, Severity
 from bot.render import json_report, markdown
 from tests.golden import assert_golden
 from tests.plan_synth import app_verify_options

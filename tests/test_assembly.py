@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.assembly import AssemblyError, Limits, load_assembly
+from bot.core.assembly import AssemblyError, Limits, load_assembly
 from tests.builders import AppBuilder, ref
 
 

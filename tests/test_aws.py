@@ -1,4 +1,4 @@
-"""bot/aws.py against moto (a local server on loopback) and botocore's Stubber.
+"""bot/live/aws.py against moto (a local server on loopback) and botocore's Stubber.
 
 moto serves stacks, templates, exports, STS and (Replacement-less) change sets; it does
 not implement ListImports, so that and every error case go through the Stubber.
@@ -18,10 +18,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from bot import aws
-from bot.analysis import build_context
-from bot.assembly import load_assembly
-from bot.model import Environment
+from bot.core.analysis import build_context
+from bot.core.assembly import load_assembly
+from bot.core.model import Environment
+from bot.live import aws
 from tests.aws_fixtures import isolate_credentials
 from tests.builders import AppBuilder, ref
 
@@ -577,7 +577,7 @@ def test_sigterm_while_waiting_deletes_the_change_set() -> None:
     import os
     import signal
 
-    from bot import cancel
+    from bot.workspace import cancel
 
     client, stub = stubbed()
     stub_create(stub)
@@ -595,7 +595,7 @@ def test_sigterm_while_waiting_deletes_the_change_set() -> None:
 def test_a_cancelled_run_stops_waiting_in_another_thread_and_deletes() -> None:
     import threading
 
-    from bot import cancel
+    from bot.workspace import cancel
 
     client, stub = stubbed()
     stub_create(stub)

@@ -1,4 +1,4 @@
-"""The byte-level shape checks of bot/bounded_json.py against the decoded documents."""
+"""The byte-level shape checks of bot/core/bounded_json.py against the decoded documents."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.bounded_json import (
+from bot.core.bounded_json import (
     JsonLimitError,
     Shape,
     depth_exceeds,

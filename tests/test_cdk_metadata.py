@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import cdk_metadata, synth
-from bot.assembly import load_assembly
+from bot.core import cdk_metadata
+from bot.core.assembly import load_assembly
+from bot.workspace import synth
 from tests.synth_cache import app_dir
 
 LIBRARY = importlib.metadata.version("aws-cdk-lib")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.analysis import analyze
-from bot.assembly import load_assembly
-from bot.model import Level, Severity
-from bot.remedy import attach_plans
+from bot.core.analysis import analyze
+from bot.core.assembly import load_assembly
+from bot.core.model import Level, Severity
+from bot.plans.planner import attach_plans
 from tests.corpus import ECOM, requires_corpus, transitions
 
 pytestmark = [pytest.mark.corpus, requires_corpus]

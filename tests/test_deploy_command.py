@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.deploy_command import DeployCommand, find_deploys, parse_deploy, render_deploy
+from bot.plans.deploy_command import DeployCommand, find_deploys, parse_deploy, render_deploy
 
 # (command line, (selectors, --all, --exclusively, --concurrency, --force))
 PARSED = [

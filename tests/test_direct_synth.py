@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.synth import SynthError, synthesize
+from bot.workspace.synth import SynthError, synthesize
 from tests.direct_synth import cli_app_environment, merged_context, synthesize_directly
 from tests.synth_cache import _cdk_cli, app_dir
 

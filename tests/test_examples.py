@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.commands.action import run
+from bot.cli.action import run
 from tests.github_server import FakeGitHub
 from tests.test_action import (
     BASE_SHA,

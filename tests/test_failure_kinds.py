@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from bot.commands.analyze import run_analysis
-from bot.model import AnalysisResult, Change, Finding, Level, Plan, Severity, Step, Verification
-from bot.patches import apply, diff
-from bot.plan_states import plan_run
-from bot.plan_verify import Tree, VerifyOptions, apply_changes, verify_plans
+from bot.cli.analyze import run_analysis
+from bot.core.model import AnalysisResult, Change, Finding, Level, Plan, Severity, Step, Verification
+from bot.plans.patches import apply, diff
+from bot.plans.states import plan_run
+from bot.plans.verify import Tree, VerifyOptions, apply_changes, verify_plans
 from bot.render import json_report
 from tests.corpus import CORPUS
 from tests.plan_synth import app_verify_options, cached_state_synth

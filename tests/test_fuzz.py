@@ -18,9 +18,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.analysis import analyze, build_context
-from bot.assembly import AssemblyError, load_assembly
-from bot.remedy import attach_plans
+from bot.core.analysis import analyze, build_context
+from bot.core.assembly import AssemblyError, load_assembly
+from bot.plans.planner import attach_plans
 from bot.render import json_report, markdown, sarif, text
 from tests.builders import AppBuilder, get_att, import_value, ref
 

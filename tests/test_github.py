@@ -1,4 +1,4 @@
-"""bot.github against the loopback GitHub in tests/github_server.py; nothing leaves 127.0.0.1."""
+"""bot.github.client against the loopback GitHub in tests/github_server.py; nothing leaves 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.github import (
+from bot.github.client import (
     Annotation,
     CheckResult,
     CommentResult,

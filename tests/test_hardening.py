@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.analysis import analyze, build_context
-from bot.assembly import load_assembly
-from bot.model import AnalysisResult
-from bot.remedy import attach_plans
+from bot.core.analysis import analyze, build_context
+from bot.core.assembly import load_assembly
+from bot.core.model import AnalysisResult
+from bot.core.secrets import MASK
+from bot.plans.planner import attach_plans
 from bot.render import json_report, markdown, status, text
-from bot.secrets import MASK
 from tests.builders import AppBuilder, get_att, import_value, ref
 from tests.corpus import ECOM
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.assembly import AssemblyError, Limits, load_assembly
+from bot.core.assembly import AssemblyError, Limits, load_assembly
 from tests.builders import AppBuilder, import_value, ref
 
 TIMEOUT = 60

@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from bot.assembly import AssemblyError, load_assembly
-from bot.commands import merge
+from bot.cli import merge
+from bot.core.assembly import AssemblyError, load_assembly
+from bot.core.report_loader import ReportError, from_dict
 from bot.render import json_report, markdown
-from bot.report_loader import ReportError, from_dict
 from tests.builders import AppBuilder
 from tests.render.scenarios import SCENARIOS
 from tests.render.test_markdown import parse, to_html
@@ -138,7 +138,7 @@ def test_report_versions_are_strict(tmp_path: Path, field: str) -> None:
 
 
 def test_the_could_not_run_body_with_hostile_reason_and_log() -> None:
-    from bot.orchestrate import AppOutcome
+    from bot.cli.orchestrate import AppOutcome
 
     honest = AppOutcome("apps/api", None, "the cloud assembly cannot be read: bad file", "line 1\nline 2").markdown()
     hostile = AppOutcome(ATTACK, None, ATTACK, f"{ATTACK}\n```\n{ATTACK}\n~~~\n</details>{ATTACK}").markdown()

@@ -1,5 +1,5 @@
 """Live mode end to end: assemblies from tests/builders.py, the account in moto (loopback),
-ListImports from botocore's Stubber (moto does not implement it), then bot/live.py.
+ListImports from botocore's Stubber (moto does not implement it), then bot/live/adjust.py.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from bot import aws, cli, live
-from bot.analysis import Context, analyze, build_context
-from bot.assembly import load_assembly, stack_with_template
-from bot.commands.analyze import run_analysis
-from bot.model import AnalysisResult, Environment, Finding, Severity
+from bot.cli import main as cli
+from bot.cli.analyze import run_analysis
+from bot.core.analysis import Context, analyze, build_context
+from bot.core.assembly import load_assembly, stack_with_template
+from bot.core.model import AnalysisResult, Environment, Finding, Severity
+from bot.live import adjust as live
+from bot.live import aws
 from bot.render import json_report, markdown, sarif, text
 from tests.aws_fixtures import isolate_credentials
 from tests.builders import AppBuilder, StackBuilder, import_value, ref

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.commands.merge import app_name
+from bot.cli.main import main
+from bot.cli.merge import app_name
+from bot.core.report_loader import load_report
 from bot.render.markdown import MARKER
-from bot.report_loader import load_report
 from tests.builders import AppBuilder, get_att, import_value, ref
 
 

@@ -13,7 +13,7 @@ import dockerfile
 import pytest
 import yaml
 
-from bot.commands import action
+from bot.cli import action
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
@@ -50,14 +50,14 @@ def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
 
 
 def test_action_inputs_are_the_ones_the_code_reads() -> None:
-    source = (ROOT / "bot" / "action_config.py").read_text()
+    source = (ROOT / "bot" / "github" / "action_config.py").read_text()
     body = source[source.index("def read_inputs(") : source.index("def _split_list(")]
     read = set(re.findall(r'get\("([a-z-]+)"', body))
     assert set(action_metadata()["inputs"]) == read
 
 
 def test_action_outputs_are_the_ones_the_code_writes() -> None:
-    source = (ROOT / "bot" / "commands" / "action.py").read_text()
+    source = (ROOT / "bot" / "cli" / "action.py").read_text()
     block = source[source.index("_set_outputs(env, {"):]
     written = set(re.findall(r'^\s+"([a-z-]+)":', block[: block.index("})")], re.MULTILINE))
     assert set(action_metadata()["outputs"]) == written
@@ -79,7 +79,7 @@ def test_action_is_a_composite_that_maps_every_input() -> None:
 
 
 def test_the_entrypoint_reads_the_mapped_inputs_and_the_docker_form() -> None:
-    from bot.action_config import read_inputs
+    from bot.github.action_config import read_inputs
 
     assert read_inputs({"INPUT_FAIL_ON": "warning"}).fail_on == "warning"
     assert read_inputs({"INPUT_FAIL-ON": "warning"}).fail_on == "warning"  # Docker image / old callers

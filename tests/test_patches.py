@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import snippets
-from bot.analysis import analyze, build_context
-from bot.assembly import load_assembly
-from bot.consumer_patches import drop_reference_patch, ssm_read_patch
-from bot.model import Level, Usage
-from bot.patches import (
+from bot.core.analysis import analyze, build_context
+from bot.core.assembly import load_assembly
+from bot.core.model import Level, Usage
+from bot.plans import snippets
+from bot.plans.consumer_patches import drop_reference_patch, ssm_read_patch
+from bot.plans.patches import (
     PatchError,
     SourceSite,
     add_dependency_patch,
@@ -26,8 +26,8 @@ from bot.patches import (
     ssm_switch_patches,
     ssm_write_patch,
 )
-from bot.remedy import attach_plans
-from bot.source import declared_library_version
+from bot.plans.planner import attach_plans
+from bot.plans.source import declared_library_version
 
 TS_STACKS = """import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';

@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from bot import versions
-from bot.analysis import build_context
-from bot.assembly import load_assembly
-from bot.commands.analyze import run_analysis
-from bot.model import AnalysisResult, Assembly, Finding, Level
-from bot.pipeline_deploy import find_pipelines
-from bot.pipeline_plans import template_runs
-from bot.pipeline_simulate import Action, PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
-from bot.pipeline_verify import verify_pipeline_plans
+from bot.cli.analyze import run_analysis
+from bot.core.analysis import build_context
+from bot.core.assembly import load_assembly
+from bot.core.model import AnalysisResult, Assembly, Finding, Level
+from bot.plans import versions
+from bot.plans.pipelines.deploy import find_pipelines
+from bot.plans.pipelines.plans import template_runs
+from bot.plans.pipelines.simulate import Action, PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
+from bot.plans.pipelines.verify import verify_pipeline_plans
+from bot.plans.simulate import AppVersion, Simulation, StackSpec, deployed_state, differences
 from bot.render import markdown
-from bot.simulate import AppVersion, Simulation, StackSpec, deployed_state, differences
 from tests.plan_synth import app_verify_options
 from tests.synth_cache import app_dir
 
@@ -326,7 +326,7 @@ def test_placeholder_wording_only_while_a_placeholder_remains(synth_app: SynthAp
 
 
 def test_placeholder_note_counts_what_is_left() -> None:
-    from bot.pipeline_plans import placeholder_note
+    from bot.plans.pipelines.plans import placeholder_note
 
     assert placeholder_note("self.export_value(self.bucket.bucket_name)") == ""
     assert placeholder_note("x if a < b else c > d") == ""  # comparisons are no placeholder

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.analysis import analyze, build_context
-from bot.assembly import load_assembly
-from bot.model import AnalysisResult
-from bot.pipelines import find_deploy_sites
-from bot.remedy import attach_plans
+from bot.core.analysis import analyze, build_context
+from bot.core.assembly import load_assembly
+from bot.core.model import AnalysisResult
+from bot.plans.deploy_scan import find_deploy_sites
+from bot.plans.planner import attach_plans
 from tests.builders import AppBuilder, import_value, ref
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.analysis import analyze, build_context
-from bot.assembly import load_assembly
-from bot.pipelines import find_deploy_sites
-from bot.remedy import attach_plans
+from bot.core.analysis import analyze, build_context
+from bot.core.assembly import load_assembly
+from bot.plans.deploy_scan import find_deploy_sites
+from bot.plans.planner import attach_plans
 from tests.builders import AppBuilder
 from tests.corpus import ECOM, requires_corpus
 

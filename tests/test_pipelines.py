@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.deploy_sites import DeploySite, EditError, propose_edit, unified_diff
-from bot.model import PipelineEdit
-from bot.pipelines import find_deploy_sites, scan_text
+from bot.core.model import PipelineEdit
+from bot.plans.deploy_scan import find_deploy_sites, scan_text
+from bot.plans.deploy_sites import DeploySite, EditError, propose_edit, unified_diff
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.analyze import run_analysis
-from bot.model import AnalysisResult, Change, Finding, Level, Plan, Severity, Step
-from bot.patches import export_value_patch
-from bot.plan_verify import Tree, VerifyOptions, verify_plans
-from bot.source import source_sites
+from bot.cli.analyze import run_analysis
+from bot.core.model import AnalysisResult, Change, Finding, Level, Plan, Severity, Step
+from bot.plans.patches import export_value_patch
+from bot.plans.source import source_sites
+from bot.plans.verify import Tree, VerifyOptions, verify_plans
 from tests.corpus import CORPUS
 from tests.plan_synth import STATES_DIR, app_verify_options, cached_state_synth
 from tests.synth_cache import app_dir
@@ -215,7 +215,7 @@ def test_transcript_comes_from_the_real_states(synth_app: Callable[[str, str], P
 def test_add_dependency_patch_synthesizes_the_declared_order(synth_app: Callable[[str, str], Path]) -> None:
     """The temporary add_dependency patch (reused by the pipeline planner) is applied for real."""
     sites = source_sites(app_dir("layer_cross_stack"), ["Admin", "Compute"])
-    from bot.patches import add_dependency_patch
+    from bot.plans.patches import add_dependency_patch
 
     patch = add_dependency_patch(sites["Admin"], sites["Compute"], "Admin", "Compute")
     assert patch is not None and "admin_stack.add_dependency(compute)" in (patch.diff or "")
@@ -366,9 +366,9 @@ def test_building_a_state_never_writes_into_the_source_tree(tmp_path: Path) -> N
     """The trees are the user's checkouts (or read-only material): states are built in scratch."""
     import shutil
 
-    from bot import synth
-    from bot.plan_states import State
-    from bot.plan_verify import _synthesize
+    from bot.plans.states import State
+    from bot.plans.verify import _synthesize
+    from bot.workspace import synth
 
     source = tmp_path / "src"
     shutil.copytree(app_dir("layer_cross_stack"), source, ignore=shutil.ignore_patterns("cdk.out", "__pycache__"))
@@ -387,7 +387,7 @@ def test_building_a_state_never_writes_into_the_source_tree(tmp_path: Path) -> N
 def test_a_state_links_the_node_modules_hoisted_above_the_app(tmp_path: Path) -> None:
     """npm/yarn workspaces install node_modules at the repository root; the scratch copy has no
     ancestors, so the nearest one up to the repository root is linked (not beyond it)."""
-    from bot.plan_verify import _installed
+    from bot.plans.verify import _installed
 
     repo = tmp_path / "repo"
     app = repo / "packages" / "infra"

@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.analysis import analyze
-from bot.assembly import AssemblyError, load_assembly
-from bot.remedy import attach_plans
+from bot.core.analysis import analyze
+from bot.core.assembly import AssemblyError, load_assembly
+from bot.plans.planner import attach_plans
 from bot.render import json_report, text
 
 TYPES = ["AWS::Lambda::LayerVersion", "AWS::SQS::Queue", "AWS::Lambda::Function",

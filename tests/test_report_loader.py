@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.report_loader import ReportError, from_dict, load_report
 from bot.render import json_report, markdown
-from bot.report_loader import ReportError, from_dict, load_report
 from tests.render.scenarios import SCENARIOS
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.runner_output import add_mask_lines, command, inert
+from bot.github.runner_output import add_mask_lines, command, inert
 
 
 def test_echoed_text_cannot_start_a_command() -> None:
@@ -31,7 +31,7 @@ def test_known_secrets_are_masked_and_announced() -> None:
 def test_the_cli_masks_a_failed_synths_output(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     import sys
 
-    from bot.cli import main
+    from bot.cli.main import main
 
     app = tmp_path / "app"
     app.mkdir()

@@ -18,9 +18,9 @@ from bench.fanout import write_fanout
 from bench.generate import ChangePlan, generate, load_changes
 from bench.measure import analysis
 from bench.pipeline import pipeline_release, time_release
-from bot.model import AnalysisResult
-from bot.pipeline_simulate import cdk_pipelines_order
-from bot.simulate import AppVersion, StackSpec
+from bot.core.model import AnalysisResult
+from bot.plans.pipelines.simulate import cdk_pipelines_order
+from bot.plans.simulate import AppVersion, StackSpec
 
 STACKS = 30  # 1x; 4x = 120 stacks
 RESOURCES = 8  # per stack
@@ -46,7 +46,7 @@ def per_phase(timings: dict[int, dict[str, float]]) -> dict[str, float]:
             if k.startswith("cpu") and timings[1][k] > 0.005}
 
 
-# Before bot/versions.py built each app version once (`Versions`), attach_plans grew
+# Before bot/plans/versions.py built each app version once (`Versions`), attach_plans grew
 # ~10x for 4x the stacks and this total sat at 6-9x; with it, 4.5-5.5x.
 def test_analysis_time_grows_linearly_with_the_app(tmp_path: Path) -> None:
     timings = {}

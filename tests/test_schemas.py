@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import schemas
+from bot.core import schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.secrets import MASK, mask_text
+from bot.core.secrets import MASK, mask_text
 
 AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -45,7 +45,7 @@ def test_ordinary_output_is_left_alone(line: str) -> None:
 
 
 def test_known_secrets_alone_leave_look_alikes() -> None:
-    from bot.secrets import mask_known
+    from bot.core.secrets import mask_known
 
     export = "ExportsOutputFnGetAttQueueArn4A7E3555Ab"  # 40 characters, mixed case and digits
     assert mask_known(f"{export} ghs_secretvalue", ["ghs_secretvalue"]) == f"{export} {MASK}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.deploy_command import parse_deploy
-from bot.simulate import (
+from bot.plans.deploy_command import parse_deploy
+from bot.plans.simulate import (
     AppVersion,
     Invocation,
     SelectionError,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.source import SourceLocation, app_command_language, app_language, locate_construct, locate_string
+from bot.plans.source import SourceLocation, app_command_language, app_language, locate_construct, locate_string
 
 REPOS = Path(__file__).parent / "fixtures" / "repos"
 

@@ -1,4 +1,4 @@
-"""bot.synth: the real cdk CLI on small apps, and a fake CLI for the edges."""
+"""bot.workspace.synth: the real cdk CLI on small apps, and a fake CLI for the edges."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.synth import CDK_CLI_ENV, SynthError, find_cdk_cli, synthesize
+from bot.workspace.synth import CDK_CLI_ENV, SynthError, find_cdk_cli, synthesize
 from tests.synth_cache import APPS_DIR
 
 PYTHON_APP = f"{sys.executable} app.py"

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.generate import generate
-from bot.analysis import analyze
-from bot.assembly import AssemblyError, load_assembly
+from bot.core.analysis import analyze
+from bot.core.assembly import AssemblyError, load_assembly
 from tests.corpus import ECOM, requires_corpus
 from tests.synth_cache import APPS_DIR
 from tests.test_properties import templates

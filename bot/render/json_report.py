@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot import __version__
-from bot.model import AnalysisResult, Assembly, Finding, Plan, Severity, StackChanges, Step
+from bot.core.model import AnalysisResult, Assembly, Finding, Plan, Severity, StackChanges, Step
 
 SCHEMA_VERSION = 1
 

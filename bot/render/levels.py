@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.model import Level, Plan
+from bot.core.model import Level, Plan
 
 _NEEDS_BUILD = {
     Level.SYNTHESIZED: "verified: its changes were applied to this app, synthesized, and CloudFormation's "

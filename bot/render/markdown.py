@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.lazy import lazy_module
-from bot.model import AnalysisResult, Finding, PipelineEdit, Severity
+from bot.core.lazy import lazy_module
+from bot.core.model import AnalysisResult, Finding, PipelineEdit, Severity
 from bot.render import escape, levels
 
 if TYPE_CHECKING:

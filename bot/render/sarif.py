@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 from bot import __version__
-from bot.model import AnalysisResult, Assembly, Finding, Severity, Stack, Usage
-from bot.rules.common import RULE_DOCS
+from bot.core.model import AnalysisResult, Assembly, Finding, Severity, Stack, Usage
+from bot.core.rules.common import RULE_DOCS
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-from bot.model import AnalysisResult, Finding, Plan, Severity, Step
+from bot.core.model import AnalysisResult, Finding, Plan, Severity, Step
 from bot.render import levels
 from bot.render.markdown import cloudformation_errors
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.commands.analyze import run_analysis
-from bot.model import AnalysisResult
+from bot.cli.analyze import run_analysis
+from bot.core.model import AnalysisResult
 from tests.builders import AppBuilder, import_value, ref
 
 BASE_HASH = "a1" * 32

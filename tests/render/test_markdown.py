@@ -14,7 +14,7 @@ from cmarkgfm.cmark import Options
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.model import (
+from bot.core.model import (
     AnalysisResult,
     CodeLocation,
     PipelineEdit,
@@ -196,7 +196,7 @@ def test_summary_row_per_finding(tmp_path: Path) -> None:
 
 
 def test_the_root_app_has_no_folder_in_its_title(tmp_path: Path) -> None:
-    from bot.orchestrate import AppOutcome
+    from bot.cli.orchestrate import AppOutcome
 
     result = SCENARIOS["layer_value_change"](tmp_path)
     assert AppOutcome(".", result).markdown(None).splitlines()[1].startswith("### cdk-export-guard: ")

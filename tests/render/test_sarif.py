@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot import __version__
-from bot.model import Severity
+from bot.core.model import Severity
+from bot.core.rules.common import RULE_DOCS
 from bot.render import sarif
-from bot.rules.common import RULE_DOCS
 from tests.golden import assert_golden
 from tests.render.scenarios import SCENARIOS, stable
 
@@ -204,7 +204,7 @@ def test_no_findings_has_no_results(tmp_path: Path) -> None:
 def test_a_known_source_line_is_the_location_relative_to_the_repository(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from bot.model import CodeLocation, Step
+    from bot.core.model import CodeLocation, Step
 
     result = SCENARIOS["layer_value_change"](tmp_path)
     finding = result.findings[0]

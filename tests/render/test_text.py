@@ -50,7 +50,7 @@ def test_prose_wraps_at_about_100_characters_and_code_does_not(tmp_path: Path) -
 def test_a_tab_in_a_makefile_edit_stays_a_tab(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from bot.model import PipelineEdit
+    from bot.core.model import PipelineEdit
 
     result = SCENARIOS["layer_value_change"](tmp_path)
     finding = result.findings[0]
