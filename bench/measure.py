@@ -28,8 +28,9 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from bot.core.analysis import analyze, build_context
+from bot.core.analysis import analyze
 from bot.core.assembly import AssemblyError, load_assemblies
+from bot.core.context import build_context
 from bot.core.model import AnalysisResult
 from bot.plans.planner import attach_plans
 

@@ -18,8 +18,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from bot.core.analysis import build_context
 from bot.core.assembly import load_assembly
+from bot.core.context import build_context
 from bot.core.model import Environment
 from bot.live import aws
 from tests.aws_fixtures import isolate_credentials

@@ -18,8 +18,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.analysis import analyze, build_context
+from bot.core.analysis import analyze
 from bot.core.assembly import AssemblyError, load_assembly
+from bot.core.context import build_context
 from bot.plans.planner import attach_plans
 from bot.render import json_report, markdown, sarif, text
 from tests.builders import AppBuilder, get_att, import_value, ref

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.analysis import analyze, build_context
+from bot.core.analysis import analyze
 from bot.core.assembly import load_assembly
+from bot.core.context import build_context
 from bot.core.model import AnalysisResult
 from bot.core.secrets import MASK
 from bot.plans.planner import attach_plans

@@ -15,8 +15,9 @@ from botocore.stub import Stubber
 
 from bot.cli import main as cli
 from bot.cli.analyze import run_analysis
-from bot.core.analysis import Context, analyze, build_context
+from bot.core.analysis import analyze
 from bot.core.assembly import load_assembly, stack_with_template
+from bot.core.context import Context, build_context
 from bot.core.model import AnalysisResult, Environment, Finding, Severity
 from bot.live import adjust as live
 from bot.live import aws

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.analysis import analyze, build_context
+from bot.core.analysis import analyze
 from bot.core.assembly import load_assembly
+from bot.core.context import build_context
 from bot.core.model import Level, Usage
 from bot.plans import snippets
 from bot.plans.consumer_patches import drop_reference_patch, ssm_read_patch

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli.analyze import run_analysis
-from bot.core.analysis import build_context
 from bot.core.assembly import load_assembly
+from bot.core.context import build_context
 from bot.core.model import AnalysisResult, Assembly, Finding, Level
 from bot.plans import versions
 from bot.plans.pipelines.deploy import find_pipelines

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.analysis import analyze, build_context
+from bot.core.analysis import analyze
 from bot.core.assembly import load_assembly
+from bot.core.context import build_context
 from bot.core.model import AnalysisResult
 from bot.plans.deploy_scan import find_deploy_sites
 from bot.plans.planner import attach_plans

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.analysis import analyze, build_context
+from bot.core.analysis import analyze
 from bot.core.assembly import AssemblyError, Limits, load_assemblies
+from bot.core.context import build_context
 from bot.core.gcpause import cyclic_gc_paused
 from bot.core.model import AnalysisResult, Severity
 from bot.plans.deploy_scan import find_deploy_sites

@@ -23,8 +23,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from bot.core.analysis import Context, analyze, build_context
+from bot.core.analysis import analyze
 from bot.core.assembly import AssemblyError, stack_with_template
+from bot.core.context import Context, build_context
 from bot.core.model import (
     AnalysisResult,
     Assembly,
@@ -42,10 +43,10 @@ from bot.core.model import (
     ValueChange,
     Verification,
 )
+from bot.live.facts import LiveFacts
 from bot.plans.planner import attach_plans, deploy_command
 
-if TYPE_CHECKING:  # the I/O edge defines the facts; importing it here would pull in boto3
-    from bot.live.aws import LiveFacts
+if TYPE_CHECKING:
     from bot.plans.deploy_sites import DeploySite
 
 OUTSIDE_RULE = "export-in-use-outside-app"

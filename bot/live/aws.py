@@ -39,8 +39,9 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 )
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
-from bot.core.analysis import Context
+from bot.core.context import Context
 from bot.core.model import UNKNOWN_ACCOUNT, UNKNOWN_REGION, Environment
+from bot.live.facts import LiveFacts
 from bot.workspace import cancel
 
 Client = Any  # a botocore client; botocore ships no type information
@@ -78,25 +79,6 @@ class AwsError(Exception):
     def __init__(self, message: str, *, fatal: bool = False) -> None:
         super().__init__(message)
         self.fatal = fatal
-
-
-@dataclass(frozen=True)
-class LiveFacts:
-    """What one environment (account/region) has deployed, as far as it could be read.
-
-    Absent keys mean "not read"; ``exports is None`` means ListExports failed (an unknown
-    name is then not evidence of anything).
-    """
-
-    environment: Environment
-    exports: Mapping[str, str] | None = None  # export name -> value
-    exporters: Mapping[str, str] = field(default_factory=dict)  # export name -> exporting stack name
-    importers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # export -> sorted stack names
-    templates: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)  # None: not deployed
-    replacements: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (stack, logical id) -> verdict
-    change_sets: tuple[str, ...] = ()  # stacks whose change set was computed (and deleted)
-    problems: tuple[str, ...] = ()
-    account: str | None = None  # the credentials' account
 
 
 @dataclass

@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.core.analysis import Context, build_context
+from bot.core.context import Context, build_context
 from bot.core.gcpause import paused
 from bot.core.model import (
     AnalysisResult,

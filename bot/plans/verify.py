@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot.core.analysis import build_context
 from bot.core.assembly import AssemblyError, load_assembly
+from bot.core.context import build_context
 from bot.core.model import AnalysisResult, Assembly, Change, Finding, Level, Plan, Verification
 from bot.plans import versions as app_versions
 from bot.plans.deploy_command import parse_deploy

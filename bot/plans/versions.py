@@ -18,8 +18,8 @@ from typing import Any
 
 import orjson
 
-from bot.core.analysis import Context
 from bot.core.changes import property_value_change
+from bot.core.context import Context
 from bot.core.model import Assembly, Environment, Finding, Output, ReferenceKind, Stack, StackKey, ValueChange
 from bot.core.references import ReferenceGraph
 from bot.plans.simulate import AppVersion, StackSpec

@@ -1,1 +1,4 @@
-"""Renderers: each is a pure ``render(result) -> str``; only the CLI writes files."""
+"""Renderers: each is a pure ``render(result) -> str``; only the CLI writes files.
+
+May import: ``core``.
+"""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.core.analysis import Context
+from bot.core.context import Context
 from bot.core.model import Finding
 from bot.core.rules import (
     export_removed,

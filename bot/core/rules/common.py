@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from bot.core.analysis import Context
+from bot.core.context import Context
 from bot.core.model import (
     Cause,
     Environment,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.core.analysis import Context
+from bot.core.context import Context
 from bot.core.intrinsics import walk_targets
 from bot.core.model import Cause, Finding, Json, Reference, Resource
 from bot.core.rules.common import ReferenceIndex, and_list, group_by_name, make_finding

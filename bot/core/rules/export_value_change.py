@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.analysis import Context
+from bot.core.context import Context
 from bot.core.model import Cause, Finding, ValueChange
 from bot.core.rules.common import and_list, group_by_name, make_finding
 

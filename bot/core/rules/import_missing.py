@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.analysis import Context
+from bot.core.context import Context
 from bot.core.model import Cause, Finding, Reference, ReferenceKind, Severity
 from bot.core.references import Published
 from bot.core.rules.common import ReferenceIndex, base_reference_ids, make_finding

@@ -6,8 +6,8 @@ deploy until it is deployed again after the producer.
 
 from __future__ import annotations
 
-from bot.core.analysis import Context
 from bot.core.changes import StackDiff, property_value_change
+from bot.core.context import Context
 from bot.core.model import Cause, Finding, Reference, ReferenceKind, ValueChange
 from bot.core.rules.common import base_reference_ids, make_finding
 

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.core.analysis import Context
+from bot.core.context import Context
 from bot.core.model import (
     AnalysisResult,
     Change,

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from bot.core.analysis import build_context
 from bot.core.assembly import AssemblyError, load_assembly
+from bot.core.context import build_context
 from bot.core.model import AnalysisResult, Assembly, Finding, Level, Plan, Verification
 from bot.plans import versions
 from bot.plans.pipelines.deploy import find_pipelines
