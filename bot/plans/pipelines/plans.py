@@ -41,7 +41,6 @@ from bot.plans.deploy_sites import DeploySite
 from bot.plans.patches import SourceSite
 from bot.plans.pipelines.deploy import DIRECT, PREPARE, Deployer, Pipeline, StackAction, deployers, find_pipelines
 from bot.plans.pipelines.simulate import Action, PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
-from bot.plans.planner import keep_export_changes, value_expression
 from bot.plans.simulate import (
     AppVersion,
     SelectionError,
@@ -53,6 +52,8 @@ from bot.plans.simulate import (
     select,
     upstream,
 )
+from bot.plans.strategies.keep_export import keep_export_changes
+from bot.plans.value_sites import ValueSites
 
 FLAG = "@aws-cdk/core:defaultCrossStackReferences"
 REFRESH_TAG = "cdk-export-guard-refresh"
@@ -409,7 +410,7 @@ class _PipelinePlanner:
 
     def _value(self, finding: Finding) -> str | None:
         """The real source expression of the exported value, where the construct is located."""
-        return value_expression(self.context, self.sources, self.language, finding)
+        return ValueSites(self.context, self.sources).value_expression(finding)
 
     def _call(self, stack_id: str, method: str, others: Sequence[str]) -> str:
         name = method if self.language == "python" else _camel(method)
