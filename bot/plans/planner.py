@@ -200,8 +200,8 @@ class Planner:
         scope = self._closure(ids)
         head = versions.restrict(head, scope)
         self.base = versions.restrict(self.full_base, scope)
-        names_ = {spec.name for spec in self.base.stacks.values()} | {spec.name for spec in head.stacks.values()}
-        self.initial = {name: d for name, d in self.full_initial.items() if name in names_}
+        stack_names = {spec.name for spec in self.base.stacks.values()} | {spec.name for spec in head.stacks.values()}
+        self.initial = {name: d for name, d in self.full_initial.items() if name in stack_names}
         self._naive = {}
         return head
 
