@@ -163,7 +163,7 @@ class Planner:
         self.base: AppVersion = self.full_base
         self.initial: State = self.full_initial
         self._publishers = [_publishers(self.full_base), _publishers(self.versions.skeleton)]
-        self._naive: dict[tuple[int, tuple[str, ...]], str | None] = {}
+        self._naive: dict[tuple[str, ...], tuple[AppVersion, str | None]] = {}  # per focus
         self.library = context.head.cdk_library_version or context.base.cdk_library_version or library_version
         self.stacks: dict[StackKey, Stack] = {s.key: s for s in context.base.all_stacks()}
         self.stacks.update({s.key: s for s in context.head.all_stacks()})
@@ -287,12 +287,13 @@ class Planner:
 
     def naive_failure(self, head: AppVersion, producer: str, consumers: list[str]) -> str | None:
         """Why deploying producer and consumers in one command fails, if it does (simulated once per focus)."""
-        key = (id(head), (producer, *consumers))
-        if key not in self._naive:
+        key = (producer, *consumers)
+        hit = self._naive.get(key)
+        if hit is None or hit[0] is not head:
             line = self.command(head, [producer, *consumers])
             simulation = simulate_commands(self.initial, [(head, line)])
-            self._naive[key] = f"`{line}` fails: {simulation.error}" if simulation.error else None
-        return self._naive[key]
+            hit = self._naive[key] = (head, f"`{line}` fails: {simulation.error}" if simulation.error else None)
+        return hit[1]
 
     def code_step(self, finding: Finding) -> CodeLocation | None:
         for cause in finding.causes:
