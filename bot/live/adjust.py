@@ -44,7 +44,8 @@ from bot.core.model import (
     Verification,
 )
 from bot.live.facts import LiveFacts
-from bot.plans.planner import attach_plans, deploy_command
+from bot.plans.deploy_command import deploy_command
+from bot.plans.planner import attach_plans
 
 if TYPE_CHECKING:
     from bot.plans.deploy_sites import DeploySite

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 # Options that take a value (string, number, or one item of an array option); all
@@ -340,3 +341,11 @@ def _options(arg: str, following: str | None) -> tuple[list[tuple[str, str | Non
     if following in ("true", "false"):  # yargs reads `--force false` as a value
         return [(body, following)], 1
     return [(body, None)], 0
+
+
+def deploy_command(
+    selectors: Sequence[str], *, exclusively: bool = False, concurrency: int = 1, force: bool = False
+) -> str:
+    """The exact `cdk deploy` line, stack ids quoted for a POSIX shell."""
+    command = DeployCommand(tuple(selectors), False, exclusively, concurrency, force, raw="")
+    return render_deploy(command)

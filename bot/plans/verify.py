@@ -28,9 +28,9 @@ from bot.core.assembly import AssemblyError, load_assembly
 from bot.core.context import build_context
 from bot.core.model import AnalysisResult, Assembly, Change, Finding, Level, Plan, Verification
 from bot.plans import versions as app_versions
+from bot.plans.command_lines import DELETE_STACK, simulate_commands, transcript
 from bot.plans.deploy_command import parse_deploy
 from bot.plans.patches import PatchError, apply
-from bot.plans.planner import DELETE_STACK, simulate_commands, transcript
 from bot.plans.simulate import AppVersion, SelectionError, deployed_state, differences, select
 from bot.plans.simulate import State as Deployed
 from bot.plans.states import Run, State, plan_run

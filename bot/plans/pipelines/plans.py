@@ -19,7 +19,7 @@ Where a repository script or workflow deploys the same stacks too, the command p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bot.core.context import Context
@@ -36,12 +36,11 @@ from bot.core.model import (
     Step,
     Verification,
 )
-from bot.plans import patches, snippets, versions
+from bot.plans import patches, snippets, versions, wording
 from bot.plans.deploy_sites import DeploySite
 from bot.plans.patches import SourceSite
 from bot.plans.pipelines.deploy import DIRECT, PREPARE, Deployer, Pipeline, StackAction, deployers, find_pipelines
 from bot.plans.pipelines.simulate import Action, PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
-from bot.plans.planner import keep_export_changes, value_expression
 from bot.plans.simulate import (
     AppVersion,
     SelectionError,
@@ -53,15 +52,16 @@ from bot.plans.simulate import (
     select,
     upstream,
 )
+from bot.plans.strategies.keep_export import keep_export_changes
+from bot.plans.strategies.weak_reference import FLAG, WEAK_REFERENCES_SINCE
+from bot.plans.value_sites import ValueSites
 
-FLAG = "@aws-cdk/core:defaultCrossStackReferences"
 REFRESH_TAG = "cdk-export-guard-refresh"
 PIPELINE_STRATEGIES = frozenset({
     "pipeline-temporary-dependency", "pipeline-keep-export", "pipeline-restore-export",
     "pipeline-split-weak-reference", "pipeline-split-ssm-parameter", "pipeline-order", "pipeline-refresh-consumer",
 })
 PIPELINE_MODELLED = "each release run through the pipeline's order in the simulator, on a model of the change"
-WEAK_REFERENCES_SINCE = (2, 254, 0)
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ class _PipelinePlanner:
             out.append(_Candidate(
                 Plan(
                     "pipeline-temporary-dependency",
-                    f"The pipeline must deploy {_names(self._name(c) for c in consumers)} before "
+                    f"The pipeline must deploy {wording.names(self._name(c) for c in consumers)} before "
                     f"{self._name(producer)}, which deletes {finding.export}. "
                     f"{self._race_text(head, producer, consumers)}"
                     "Add a temporary dependency for one release, then remove it.",
@@ -188,7 +188,8 @@ class _PipelinePlanner:
                              kind="code-change",
                              detail=f"Where the stage creates these stacks. CDK Pipelines "
                              f"then runs {self._name(producer)}'s Prepare/Deploy after "
-                             f"{_names(self._name(c) for c in consumers)}'s: {self._order_text(first, producer)}.",
+                             f"{wording.names(self._name(c) for c in consumers)}'s: "
+                             f"{self._order_text(first, producer)}.",
                              code=_code(changes, self.language, call), changes=changes, applies_to="head"),
                         Step(title="Release 2: remove that line once release 1 has run through every stage",
                              kind="code-change",
@@ -240,12 +241,12 @@ class _PipelinePlanner:
         export = finding.export
         assert export is not None
         both = [producer, *consumers]
-        names = _names(self._name(c) for c in consumers)
+        names = wording.names(self._name(c) for c in consumers)
         refusal = (f"No release can ship this change: CloudFormation refuses to change export {export} while "
                    f"{names} import{'s' if len(consumers) == 1 else ''} it, whatever order the pipeline uses. "
                    "Split it.")
         out = []
-        if _version_at_least(self.library, WEAK_REFERENCES_SINCE) is not False:
+        if wording.version_at_least(self.library, WEAK_REFERENCES_SINCE) is not False:
             v1 = versions.weak_switch(self.base, export, producer, consumers, keep_export=True, label="change 1")
             v2 = versions.weak_switch(head, export, producer, consumers, keep_export=False, label="change 2")
             v3 = replace(v2, label="change 3")
@@ -277,7 +278,7 @@ class _PipelinePlanner:
                 (_Release(v1, "change 1"), _Release(v2, "change 2"), _Release(v3, "change 3")),
                 versions.restrict(v3, both),
             ))
-        parameter = f"/cdk-export-guard/{_slug(export)}"
+        parameter = f"/cdk-export-guard/{wording.slug(export)}"
         s1 = versions.ssm_switch(self.base, export, producer, consumers, parameter=parameter,
                                  keep_export=True, label="change 1")
         s2 = versions.ssm_switch(head, export, producer, consumers, parameter=parameter,
@@ -345,7 +346,7 @@ class _PipelinePlanner:
                               changes=before, applies_to="head"))
             releases = [_Release(version, "this change"), _Release(replace(releases[0].version, label="follow-up"),
                                                                    "follow-up")]
-        names = _names(self._name(c) for c in consumers)
+        names = wording.names(self._name(c) for c in consumers)
         if not weak:
             summary = f"Make the pipeline deploy {names} after {self._name(producer)}."
         else:
@@ -398,7 +399,7 @@ class _PipelinePlanner:
                 for position, group in enumerate(stage.run_orders, start=1):
                     if any(a.stack == stack_id and a.execute for a in group):
                         together = sorted(self._name(a.stack) for a in group if a.execute and a.stack != stack_id)
-                        with_ = f", with {_names(together)} in parallel" if together else ""
+                        with_ = f", with {wording.names(together)} in parallel" if together else ""
                         return (f"pipeline `{run.pipeline}`, stage `{stage.name}` deploys {self._name(stack_id)} "
                                 f"at RunOrder {position}{with_}")
         return f"{self._name(stack_id)} is not deployed by a pipeline"
@@ -409,7 +410,7 @@ class _PipelinePlanner:
 
     def _value(self, finding: Finding) -> str | None:
         """The real source expression of the exported value, where the construct is located."""
-        return value_expression(self.context, self.sources, self.language, finding)
+        return ValueSites(self.context, self.sources).value_expression(finding)
 
     def _call(self, stack_id: str, method: str, others: Sequence[str]) -> str:
         name = method if self.language == "python" else _camel(method)
@@ -576,18 +577,3 @@ def _touch(version: AppVersion, stack_ids: Sequence[str]) -> AppVersion:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
-
-
-def _version_at_least(version: str | None, minimum: tuple[int, ...]) -> bool | None:
-    if not version:
-        return None
-    return tuple(int(n) for n in re.findall(r"\d+", version)[:3]) >= minimum
-
-
-def _slug(export: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", export).strip("-")
-
-
-def _names(names: Iterable[str]) -> str:
-    items = sorted(set(names))
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)

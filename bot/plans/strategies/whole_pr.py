@@ -1,10 +1,16 @@
-"""One plan for a mixed group: blockers of one producer where some exports change value and
-others disappear in the same pull request. Pure.
+"""One plan for blockers of one producer whose fixes ship in the same release. Pure.
 
-Each finding's own plan is checked with only its export moving. On the real pull request
-the other export moves too: the removal's fix (consumers first) is refused by the value
-change, and the SSM split of the value change still deletes the removed export while the
-consumers import it. What works for both (DOMAIN.md section 5):
+Each finding's own plan is checked with only its export moving; applied alone on the real
+pull request, the other exports still move and it is refused. The combined plans are
+checked on the unfocused head: the pull request as it is.
+
+Removals only: the consumers deploy first, alone, then the producers; or every export is
+kept one more release.
+
+Mixed groups, where some exports change value and others disappear: the removal's fix
+(consumers first) is refused by the value change, and the SSM split of the value change
+still deletes the removed export while the consumers import it. What works for both
+(DOMAIN.md section 5):
 
 - the weak-reference split for the whole group (automatic exports only: the flag changes
   only references CDK makes): change 1 on the base branch with
@@ -16,24 +22,53 @@ consumers import it. What works for both (DOMAIN.md section 5):
   consumers first (they let go of the removed exports), the producer, the consumers again;
 - otherwise: the consumers let go of every export of the group first (an edit by hand),
   then the producer, then the consumers with this pull request.
-
-The planner (``bot.plans.planner``) checks them like any plan: the simulator on the model, then
-``bot.plans.verify`` on synthesized states.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.core.model import Change, Finding, Plan, Step
 from bot.plans import versions
 from bot.plans.simulate import AppVersion, upstream
-
-if TYPE_CHECKING:  # remedy imports this module when it plans a mixed group
-    from bot.plans.planner import Candidate, _Planner
+from bot.plans.strategies.base import Candidate, Planning
+from bot.plans.strategies.keep_export import keep_candidates
+from bot.plans.strategies.split import SPLIT_STEP
+from bot.plans.strategies.ssm_parameter import parameter_name, ssm_patches
+from bot.plans.strategies.weak_reference import FLAG, supported, upgrade_step
+from bot.plans.wording import automatic, names
 
 VALUE_RULES = ("export-value-change-in-use", "export-value-may-change-in-use")
 REMOVED_RULES = ("export-removed-in-use", "import-missing-export")
+
+
+def plan_together(planning: Planning, group: list[Finding]) -> Plan | None:
+    """The checked plan covering every finding of the group, or None."""
+    if is_mixed(group):
+        return _plan_mixed(planning, group)
+    removed = [f for f in group if f.rule in REMOVED_RULES and f.producer_key is not None and f.export]
+    if len(removed) != len(group) or len(group) < 2:
+        return None
+    pairs = [(planning.selector(f.producer_key), f.export) for f in removed if f.producer_key and f.export]
+    consumers = sorted({planning.selector(k) for f in removed for k in f.consumer_keys})
+    producers = list(dict.fromkeys(p for p, _ in pairs))
+    head = planning.scoped_head([*producers, *consumers])
+    if any(c not in head.stacks for c in consumers):
+        return None
+    first = planning.command(head, consumers, exclusively=True)
+    then = planning.command(head, producers, exclusively=True)
+    ids = tuple(f.id for f in group)
+    together = Candidate(
+        Plan("deploy-consumers-first",
+             f"Deploy {names(consumers)} first, alone, so nothing imports the {len(pairs)} removed exports; "
+             f"then deploy {names(producers)}.",
+             (Step(title=f"Deploy {names(consumers)} alone", kind="deploy", commands=(first,), applies_to="head"),
+              Step(title=f"Then deploy {names(producers)}", kind="deploy", commands=(then,), applies_to="head")),
+             deploy_command=f"{first} && {then}", covers=ids),
+        ((head, first), (head, then)),
+        versions.restrict(head, [*producers, *consumers]),
+    )
+    keep = keep_candidates(planning, group[0], head, pairs, consumers, covers=tuple(group))
+    plan = planning.choose([together, *keep])
+    return plan if plan.checked else None
 
 
 def is_mixed(group: list[Finding]) -> bool:
@@ -43,101 +78,109 @@ def is_mixed(group: list[Finding]) -> bool:
         and all(f.rule in VALUE_RULES + REMOVED_RULES and f.export for f in group)
 
 
-def candidates(planner: _Planner, group: list[Finding], head: AppVersion, producer: str,
-               consumers: list[str]) -> list[Candidate]:
-    """The combined candidates, best first; each covers every finding of the group."""
-    from bot.plans.planner import WEAK_REFERENCES_SINCE, _automatic, _version_at_least
+def _plan_mixed(planning: Planning, group: list[Finding]) -> Plan | None:
+    producers = {planning.selector(f.producer_key) for f in group if f.producer_key}
+    if len(producers) != 1:
+        return None
+    (producer,) = producers
+    consumers = sorted({planning.selector(k) for f in group for k in f.consumer_keys})
+    head = planning.scoped_head([producer, *consumers])
+    if any(c not in head.stacks for c in consumers):
+        return None
+    plan = planning.choose(_mixed_candidates(planning, group, head, producer, consumers))
+    return plan if plan.checked else None
 
+
+def _mixed_candidates(planning: Planning, group: list[Finding], head: AppVersion, producer: str,
+                      consumers: list[str]) -> list[Candidate]:
+    """The combined candidates, best first; each covers every finding of the group."""
     exports = [f.export for f in group if f.export]
     ids = tuple(f.id for f in group)
     out = []
-    if all(_automatic(e) for e in exports) and _version_at_least(planner.library, WEAK_REFERENCES_SINCE) is not False:
-        out.append(_weak(planner, group, head, producer, consumers, exports, ids))
-    ssm = _ssm(planner, group, head, producer, consumers, ids)
+    if all(automatic(e) for e in exports) and supported(planning.library) is not False:
+        out.append(_weak(planning, group, head, producer, consumers, exports, ids))
+    ssm = _ssm(planning, group, head, producer, consumers, ids)
     if ssm is not None:
         out.append(ssm)
-    out.append(_detach(planner, head, producer, consumers, exports, ids))
+    out.append(_detach(planning, head, producer, consumers, exports, ids))
     return out
 
 
-def _ssm(planner: _Planner, group: list[Finding], head: AppVersion, producer: str, consumers: list[str],
+def _ssm(planning: Planning, group: list[Finding], head: AppVersion, producer: str, consumers: list[str],
          ids: tuple[str, ...]) -> Candidate | None:
     """One hand-named value change (the flag cannot help it) with removals: change 1 passes the
     value through an SSM parameter (patches); change 2, this pull request with the same switch,
     deploys the consumers first (they let go of the removed exports; the parameter still holds
     the old value), then the producer, then the consumers again, forced, to read the new value."""
-    from bot.plans.planner import Candidate, _automatic, _names, _slug
-
     changed = [f.export for f in group if f.rule in VALUE_RULES and f.export]
-    if len(changed) != 1 or _automatic(changed[0]):
+    if len(changed) != 1 or automatic(changed[0]):
         return None
     export = changed[0]
     # The SSM read makes no dependency: the app must declare it (the patches add none).
     if not all(head.stacks[producer].id in upstream(head, [c]) for c in consumers):
         return None
-    parameter = f"/cdk-export-guard/{_slug(export)}"
-    change1 = planner._ssm_patches(export, parameter, planner.base_sources, planner.base_readers)
-    change2 = planner._ssm_patches(export, parameter, planner.sources, planner.readers)
+    parameter = parameter_name(export)
+    change1 = ssm_patches(planning.values, export, parameter, planning.base_sources, planning.base_readers)
+    change2 = ssm_patches(planning.values, export, parameter, planning.sources, planning.readers)
     if not change1 or not change2:
         return None
     both_ids = [producer, *consumers]
-    s1 = versions.ssm_switch(planner.base, export, producer, consumers, parameter=parameter, keep_export=True,
+    s1 = versions.ssm_switch(planning.base, export, producer, consumers, parameter=parameter, keep_export=True,
                              label="ssm")
     s2 = versions.ssm_switch(head, export, producer, consumers, parameter=parameter, keep_export=True,
                              label="ssm-head")
-    first = planner._command(s1, both_ids)
-    lines = [planner._command(s2, consumers, exclusively=True), planner._command(s2, [producer], exclusively=True),
-             planner._command(s2, consumers, exclusively=True, force=True)]
+    first = planning.command(s1, both_ids)
+    lines = [planning.command(s2, consumers, exclusively=True),
+             planning.command(s2, [producer], exclusively=True),
+             planning.command(s2, consumers, exclusively=True, force=True)]
     removed = [f.export for f in group if f.rule in REMOVED_RULES and f.export]
     one = len(consumers) == 1
     steps = (
-        Step(title="Split this pull request: land change 1 alone first, then this change", kind="split"),
+        SPLIT_STEP,
         Step(title="Change 1 (without this PR's change): pass the value through an SSM parameter",
              kind="code-change", detail=f"The parameter name {parameter} is a suggestion.",
              commands=(first,), changes=tuple(change1), applies_to="base"),
-        Step(title=f"Change 2: this PR's change with the same switch; deploy {_names(consumers)}, then {producer}, "
-             f"then {_names(consumers)} again", kind="code-change",
-             detail=f"{_names(consumers)} first: {'it lets' if one else 'they let'} go of {_names(removed)}, "
+        Step(title=f"Change 2: this PR's change with the same switch; deploy {names(consumers)}, then {producer}, "
+             f"then {names(consumers)} again", kind="code-change",
+             detail=f"{names(consumers)} first: {'it lets' if one else 'they let'} go of {names(removed)}, "
              f"so {producer} may delete {'it' if len(removed) == 1 else 'them'}; then {producer} changes the "
              "value; then the consumers again, forced, to read it (the parameter is re-read on every deploy).",
              commands=tuple(lines), changes=tuple(change2), applies_to="head"),
     )
     summary = (f"{export} is a hand-named export, so the reference flag cannot move its consumers, and this pull "
-               f"request also removes {_names(removed)} from {producer}. Pass the value through an SSM parameter "
+               f"request also removes {names(removed)} from {producer}. Pass the value through an SSM parameter "
                "first; then ship this pull request consumers first, producer, consumers again.")
     return Candidate(Plan("split-ssm-parameter", summary, steps, covers=ids),
                      ((s1, first), *((s2, line) for line in lines)), versions.restrict(s2, both_ids))
 
 
-def _weak(planner: _Planner, group: list[Finding], head: AppVersion, producer: str, consumers: list[str],
+def _weak(planning: Planning, group: list[Finding], head: AppVersion, producer: str, consumers: list[str],
           exports: list[str], ids: tuple[str, ...]) -> Candidate:
-    from bot.plans.planner import FLAG, WEAK_REFERENCES_SINCE, Candidate, _names, _version_at_least
-
     both_ids = [producer, *consumers]
-    v1 = planner.base
+    v1 = planning.base
     for export in exports:
         importers = [c for c in consumers if export in v1.stacks[c].imports]
         if export in v1.stacks[producer].exports and importers:
             v1 = versions.weak_switch(v1, export, producer, importers, keep_export=True, label="both")
     v2 = versions.weak_all(head, producer, consumers, label="weak")
-    first = planner._command(v1, both_ids)
-    second = planner._command(v2, both_ids, force=True)
+    first = planning.command(v1, both_ids)
+    second = planning.command(v2, both_ids, force=True)
     changed = [f.export for f in group if f.rule in VALUE_RULES and f.export]
     removed = [f.export for f in group if f.rule in REMOVED_RULES and f.export]
     one = len(consumers) == 1
     summary = (
-        f"This pull request changes {_names(changed)} and removes {_names(removed)} from {producer} in one "
-        f"release while {_names(consumers)} import{'s' if one else ''} them. No order of deploys ships it: "
+        f"This pull request changes {names(changed)} and removes {names(removed)} from {producer} in one "
+        f"release while {names(consumers)} import{'s' if one else ''} them. No order of deploys ships it: "
         "the consumers first (the fix for a removal) is refused by the value change, and the producer first "
         "is refused outright. Move the consumers to weak references first (the flag covers every automatic "
         "export of the group), then ship this pull request."
     )
     steps = (
-        Step(title="Split this pull request: land change 1 alone first, then this change", kind="split"),
-        *planner._upgrade_step(_version_at_least(planner.library, WEAK_REFERENCES_SINCE)),
+        SPLIT_STEP,
+        *upgrade_step(planning.library),
         Step(title=f"Change 1 (without this PR's change): set `{FLAG}` to `both` in cdk.json, merge and deploy",
              kind="code-change",
-             detail=f"{_names(consumers)} switch{'es' if one else ''} to Fn::GetStackOutput and "
+             detail=f"{names(consumers)} switch{'es' if one else ''} to Fn::GetStackOutput and "
              f"stop{'s' if one else ''} importing all {len(exports)} exports; {producer} keeps them. The flag "
              "applies to every automatic reference of the app.",
              commands=(first,), changes=(Change("context", key=FLAG, value="both"),), applies_to="base"),
@@ -151,29 +194,28 @@ def _weak(planner: _Planner, group: list[Finding], head: AppVersion, producer: s
                      ((v1, first), (v2, second)), versions.restrict(v2, both_ids))
 
 
-def _detach(planner: _Planner, head: AppVersion, producer: str, consumers: list[str], exports: list[str],
+def _detach(planning: Planning, head: AppVersion, producer: str, consumers: list[str], exports: list[str],
             ids: tuple[str, ...]) -> Candidate:
-    from bot.plans.planner import Candidate, _names
-
     both_ids = [producer, *consumers]
-    d1 = planner.base
+    d1 = planning.base
     for export in exports:
         d1 = versions.detach(d1, export, consumers, label="detached")
     steps3 = [
-        (d1, planner._command(d1, consumers, exclusively=True)),
-        (head, planner._command(head, [producer], exclusively=True)),
-        (head, planner._command(head, both_ids)),
+        (d1, planning.command(d1, consumers, exclusively=True)),
+        (head, planning.command(head, [producer], exclusively=True)),
+        (head, planning.command(head, both_ids)),
     ]
-    names = _names(exports)
+    export_names = names(exports)
     return Candidate(
         Plan("detach-and-restore",
              "Without weak references: stop using every export of this change in the consumers and deploy them "
              "first, then ship the producer's change, then deploy the consumers with this pull request.",
              (
-                 Step(title=f"Release 1: remove the references from {_names(consumers)} on the base branch; deploy "
+                 Step(title=f"Release 1: remove the references from {names(consumers)} on the base branch; deploy "
                       f"{'it' if len(consumers) == 1 else 'them'} alone", kind="code-change",
                       commands=(steps3[0][1],),
-                      changes=(Change("description", description=f"in {_names(consumers)}: stop using {names}"),),
+                      changes=(Change("description", description=f"in {names(consumers)}: stop using "
+                                      f"{export_names}"),),
                       applies_to="base"),
                  Step(title=f"Release 2: this pull request; deploy {producer} alone", kind="deploy",
                       commands=(steps3[1][1],), applies_to="head"),
