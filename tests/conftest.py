@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,13 @@ pytest_plugins = ["tests.aws_fixtures"]
 
 
 @pytest.fixture(scope="session")
-def synth_app() -> Callable[[str, str], Path]:
+def synth_app(request: pytest.FixtureRequest) -> Callable[[str, str], Path]:
     """``synth_app(name, variant) -> cdk.out folder`` for ``tests/apps/<name>`` (``"example"``: examples/app).
 
     Runs the app as the pinned cdk CLI does (tests/direct_synth.py); cached under ``tests/.cache/synth``.
+    Under pytest-xdist, first waits for the worker that prewarms the cache.
     """
+    _wait_for_prewarm(request.config)
     return synth_cached
 
 
@@ -39,21 +41,22 @@ PLAN_VERIFYING = (
     "test_app_findings.py", "test_plan_verify.py", "test_pipeline_deploy.py", "test_failure_kinds.py",
 )
 
-# Under pytest-xdist each worker collects the same tests: the first to get this lock prewarms
-# (with every core), the others wait for it and then find the cache full.
-PREWARM_LOCK = CACHE_DIR / ".prewarm.lock"
+# Under pytest-xdist each worker collects the same tests. The first to take this run's lock
+# prewarms (with every core) while the others go on with tests that need no synthesized app;
+# `synth_app` waits for the lock. Files per run: runs sharing a cache don't wait for each other.
 _MESSAGES = pytest.StashKey[list[str]]()
 
 
-@contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, also if the process dies
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _run_files(config: pytest.Config) -> tuple[Path, Path] | None:
+    """(lock, done marker) of this xdist run; None outside xdist."""
+    run = getattr(config, "workerinput", {}).get("testrunuid")
+    return (CACHE_DIR / f".prewarm-{run}.lock", CACHE_DIR / f".prewarm-{run}.done") if run else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, tests needing no synthesized app go first: they run while one worker prewarms."""
+    if _run_files(config) is not None:
+        items.sort(key=lambda item: "synth_app" in getattr(item, "fixturenames", ()))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -61,16 +64,39 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if len(users) < PREWARM_FROM:
         return
     plans = sum(1 for item in users if item.path.name in PLAN_VERIFYING) >= PREWARM_FROM
-    # xdist's workers share a run id: once one worker prewarmed, even with failures, the others don't retry.
-    run = getattr(session.config, "workerinput", {}).get("testrunuid")
-    done = CACHE_DIR / f".prewarmed-run-{run}" if run else None
-    with _exclusive(PREWARM_LOCK):
-        if done is not None and done.exists():
-            return
+    files = _run_files(session.config)
+    if files is None:
         for line in _prewarm(plans):
             _report(session.config, line)
-        if done is not None:
-            done.touch()
+        return
+    lock, done = files
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # another worker is prewarming
+        try:
+            if not done.exists():
+                for line in _prewarm(plans):
+                    _report(session.config, line)
+                done.touch()
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait_for_prewarm(config: pytest.Config) -> None:
+    files = _run_files(config)
+    if files is None:
+        return
+    try:
+        fd = os.open(files[0], os.O_RDONLY)
+    except FileNotFoundError:
+        return  # no prewarm in this run (a targeted run), or its files are cleaned up: it is over
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # returns once the prewarming worker let go
+    finally:
+        os.close(fd)
 
 
 def _prewarm(plans: bool) -> list[str]:
@@ -112,9 +138,10 @@ def pytest_testnodedown(node: Any, error: object | None) -> None:
     """xdist's controller: keep what a worker prewarmed, for the summary."""
     lines = getattr(node, "workeroutput", {}).get("prewarm", [])
     node.config.stash.setdefault(_MESSAGES, []).extend(lines)
-    run = node.workerinput.get("testrunuid") if hasattr(node, "workerinput") else None
+    run = getattr(node, "workerinput", {}).get("testrunuid")
     if run:
-        (CACHE_DIR / f".prewarmed-run-{run}").unlink(missing_ok=True)
+        for name in (f".prewarm-{run}.lock", f".prewarm-{run}.done"):
+            (CACHE_DIR / name).unlink(missing_ok=True)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
