@@ -43,11 +43,13 @@ demo: setup
 # as many at once as there are cores (CDK_EXPORT_GUARD_SYNTH_JOBS), and cached by content
 # (CDK_EXPORT_GUARD_TEST_CACHE to share the cache). Locally: 100 fuzz inputs, no corpus;
 # CI=true: 10,000 fuzz inputs and the corpus (docs/performance.md). pytest exits 5 when it
-# collects nothing; say so plainly instead of failing opaquely.
+# collects nothing; say so plainly instead of failing opaquely. The tests run on every core
+# (pytest-xdist; TEST_WORKERS=0 runs them in one process); the prewarm runs once, in one worker.
+TEST_WORKERS ?= auto
 test: setup
 	$(PY) -m ruff check bot tests scripts bench
 	$(PY) -m mypy
-	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 lint: setup
