@@ -20,7 +20,7 @@ one of these filters instead:
     A complete fenced block whose fence is longer than any backtick run inside it.
 ``prose(text)``
     Our own sentences that embed assembly values and use backticks for code
-    (remedy plans): backtick spans become ``code_span``s, the rest ``markdown``.
+    (plans): backtick spans become ``code_span``s, the rest ``markdown``.
 ``mermaid_label(text)``
     A quoted Mermaid label: only letters, digits and a few harmless punctuation
     characters survive.
