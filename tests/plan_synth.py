@@ -10,36 +10,23 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
-import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from bot.plans.verify import Tree, VerifyOptions
-from tests.synth_cache import CACHE_DIR, app_dir, cache_key, synthesize_app
+from tests.synth_cache import CACHE_DIR, app_dir, cache_key, store_once, synthesize_app
 
 STATES_DIR = CACHE_DIR / "plan-states"
 
 
 def cached_state_synth(app: Path, out: Path, context: Mapping[str, str],
                        env: Mapping[str, str] | None = None) -> Path:
-    """Synthesize a plan state (``env``: extra environment for the app), or reuse it."""
+    """Synthesize a plan state (``env``: extra environment for the app), or reuse it; the
+    cache, not ``out``, decides where it lives."""
     salt = json.dumps([dict(context), dict(env or {})], sort_keys=True)
     key = hashlib.sha256(f"{cache_key(app)}|{salt}".encode()).hexdigest()[:20]
-    target = STATES_DIR / key
-    if (target / "manifest.json").is_file():
-        return target
-    STATES_DIR.mkdir(parents=True, exist_ok=True)
-    # Worktrees share the cache and number their states alike: the pid keeps scratch folders apart.
-    scratch = STATES_DIR / f".partial-{key}-{out.parent.name}-{os.getpid()}"
-    try:
-        synthesize_app(app, scratch, context, extra_env=env)
-        if not target.exists():
-            scratch.rename(target)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return target
+    return store_once(STATES_DIR / key, lambda scratch: synthesize_app(app, scratch, context, extra_env=env))
 
 
 def app_verify_options(name: str, budget_seconds: float = 600.0) -> VerifyOptions:

@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from bot.workspace import synth
@@ -71,6 +71,28 @@ def synthesize_app(source: Path, out: Path, context: Mapping[str, str],
                             cdk_cli=_cdk_cli(), extra_env=extra_env).out_dir
 
 
+def store_once(target: Path, build: Callable[[Path], object]) -> Path:
+    """``build`` an assembly into a scratch folder beside ``target``, then rename it into place.
+
+    Processes, worktrees and prewarm threads may share the cache: each builds in its own
+    scratch folder, and another's finished build of the same content wins the rename.
+    """
+    if (target / "manifest.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.parent / f".partial-{target.name}-{os.getpid()}-{threading.get_ident()}"
+    try:
+        build(scratch)
+        try:
+            scratch.rename(target)
+        except OSError:
+            if not (target / "manifest.json").is_file():
+                raise  # not another process's finished build of the same content
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
 def synth_cached(name: str, variant: str) -> Path:
     """Synthesize app ``name`` with ``-c variant=<variant>``, or reuse the cached assembly."""
     if variant not in VARIANTS:
@@ -80,18 +102,7 @@ def synth_cached(name: str, variant: str) -> Path:
     target = slot / f"{variant}-{cache_key(source)}"
     if (target / "manifest.json").is_file():
         return target
-    slot.mkdir(parents=True, exist_ok=True)
-    # Processes (and prewarm's threads, one per pair) may share the cache.
-    scratch = slot / f".partial-{target.name}-{os.getpid()}-{threading.get_ident()}"
-    try:
-        synthesize_app(source, scratch, {"variant": variant})
-        try:
-            scratch.rename(target)
-        except OSError:
-            if not (target / "manifest.json").is_file():
-                raise  # not another process's finished synth of the same content
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    store_once(target, lambda scratch: synthesize_app(source, scratch, {"variant": variant}))
     if "CDK_EXPORT_GUARD_TEST_CACHE" not in os.environ:  # a shared cache serves other trees
         _prune(slot, variant, keep=target)
     return target
