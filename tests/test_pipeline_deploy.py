@@ -20,7 +20,7 @@ from bot.core.context import build_context
 from bot.core.model import AnalysisResult, Assembly, Finding, Level
 from bot.plans import versions
 from bot.plans.pipelines.deploy import find_pipelines
-from bot.plans.pipelines.plans import template_runs
+from bot.plans.pipelines.runs import template_runs
 from bot.plans.pipelines.simulate import Action, PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
 from bot.plans.pipelines.verify import verify_pipeline_plans
 from bot.plans.simulate import AppVersion, Simulation, StackSpec, deployed_state, differences
@@ -326,7 +326,7 @@ def test_placeholder_wording_only_while_a_placeholder_remains(synth_app: SynthAp
 
 
 def test_placeholder_note_counts_what_is_left() -> None:
-    from bot.plans.pipelines.plans import placeholder_note
+    from bot.plans.pipelines.edits import placeholder_note
 
     assert placeholder_note("self.export_value(self.bucket.bucket_name)") == ""
     assert placeholder_note("x if a < b else c > d") == ""  # comparisons are no placeholder

@@ -12,15 +12,18 @@ gives), and every temporary change has a follow-up release that removes it:
   changes (see ``bot.plans.pipelines.simulate``), so such a plan also changes the consumer's
   template (a tag) for that release; an SSM-typed parameter is re-read by every change set.
 
+Each strategy is a module of ``bot.plans.pipelines.strategies`` (its ``BY_RULE`` table says
+which answer which rule); this module holds the entry point, the shared wording and the
+check of each candidate in the pipeline simulator.
+
 Where a repository script or workflow deploys the same stacks too, the command plan of
 ``bot.plans.planner`` is kept as an alternative with its edits: the comment covers both.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from bot.core.context import Context
 from bot.core.model import (
@@ -30,51 +33,34 @@ from bot.core.model import (
     Finding,
     Level,
     Plan,
-    ReferenceKind,
     Stack,
     StackKey,
-    Step,
     Verification,
 )
 from bot.plans import patches, snippets, versions, wording
 from bot.plans.deploy_sites import DeploySite
 from bot.plans.patches import SourceSite
-from bot.plans.pipelines.deploy import DIRECT, PREPARE, Deployer, Pipeline, StackAction, deployers, find_pipelines
-from bot.plans.pipelines.simulate import Action, PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
+from bot.plans.pipelines import strategies
+from bot.plans.pipelines.deploy import Deployer, Pipeline, deployers, find_pipelines
+from bot.plans.pipelines.edits import REFRESH_TAG, camel
+from bot.plans.pipelines.runs import template_runs, transcript
+from bot.plans.pipelines.simulate import PipelineRun, run_pipelines
+from bot.plans.pipelines.strategies.base import Candidate
 from bot.plans.simulate import (
     AppVersion,
     SelectionError,
-    Simulation,
     State,
-    StepOutcome,
     deployed_state,
     differences,
     select,
-    upstream,
 )
-from bot.plans.strategies.keep_export import keep_export_changes
-from bot.plans.strategies.weak_reference import FLAG, WEAK_REFERENCES_SINCE
 from bot.plans.value_sites import ValueSites
 
-REFRESH_TAG = "cdk-export-guard-refresh"
 PIPELINE_STRATEGIES = frozenset({
     "pipeline-temporary-dependency", "pipeline-keep-export", "pipeline-restore-export",
     "pipeline-split-weak-reference", "pipeline-split-ssm-parameter", "pipeline-order", "pipeline-refresh-consumer",
 })
 PIPELINE_MODELLED = "each release run through the pipeline's order in the simulator, on a model of the change"
-
-
-@dataclass(frozen=True)
-class _Release:
-    version: AppVersion
-    label: str
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    plan: Plan
-    releases: tuple[_Release, ...]
-    target: AppVersion  # restricted to the stacks the plan must bring to their final state
 
 
 def attach_pipeline_plans(
@@ -98,6 +84,8 @@ def attach_pipeline_plans(
 
 
 class _PipelinePlanner:
+    """The state and wording every pipeline strategy shares (``strategies.base.Planning``)."""
+
     def __init__(self, context: Context, pipelines: Sequence[Pipeline], code: Mapping[str, CodeLocation],
                  sites: Sequence[DeploySite], sources: Mapping[str, SourceSite], language: str | None) -> None:
         self.context = context
@@ -154,221 +142,22 @@ class _PipelinePlanner:
         return replace(finding, remediation=plan)
 
     def _candidates(self, finding: Finding, head: AppVersion, producer: str | None,
-                    consumers: list[str]) -> list[_Candidate]:
+                    consumers: list[str]) -> list[Candidate]:
         if producer is None:
             return []
-        if finding.rule in ("export-value-change-in-use", "export-value-may-change-in-use"):
-            return self._split(finding, head, producer, consumers)
-        if finding.rule == "export-removed-in-use":
-            return self._removed(finding, head, producer, consumers)
-        if finding.rule == "import-missing-export" and finding.export:
-            return [self._keep(finding, head, producer, consumers, follow_up=False)]
-        if finding.rule in ("weak-reference-stale", "new-reference-order"):
-            return self._ordered(finding, head, producer, consumers)
-        return []
-
-    # -- strategies ----------------------------------------------------------------------
-
-    def _removed(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[_Candidate]:
-        out = []
-        target = versions.restrict(head, [producer, *consumers])
-        if not any(producer in upstream(head, [c]) for c in consumers):
-            first = _depend(head, producer, consumers, label="release 1")
-            changes = tuple(self._dependency(producer, c) for c in consumers)
-            call = _added_code(changes) or self._call(producer, "add_dependency", consumers)
-            out.append(_Candidate(
-                Plan(
-                    "pipeline-temporary-dependency",
-                    f"The pipeline must deploy {wording.names(self._name(c) for c in consumers)} before "
-                    f"{self._name(producer)}, which deletes {finding.export}. "
-                    f"{self._race_text(head, producer, consumers)}"
-                    "Add a temporary dependency for one release, then remove it.",
-                    (
-                        Step(title=f"Release 1: add `{call}` (temporary), merge with this change",
-                             kind="code-change",
-                             detail=f"Where the stage creates these stacks. CDK Pipelines "
-                             f"then runs {self._name(producer)}'s Prepare/Deploy after "
-                             f"{wording.names(self._name(c) for c in consumers)}'s: "
-                             f"{self._order_text(first, producer)}.",
-                             code=_code(changes, self.language, call), changes=changes, applies_to="head"),
-                        Step(title="Release 2: remove that line once release 1 has run through every stage",
-                             kind="code-change",
-                             detail="Nothing imports the export any more; the pipeline's order no longer matters.",
-                             applies_to="head"),
-                    ),
-                ),
-                (_Release(first, "release 1"), _Release(head, "release 2")),
-                target,
-            ))
-        out.append(self._keep(finding, head, producer, consumers, follow_up=True))
-        return out
-
-    def _keep(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str],
-              *, follow_up: bool) -> _Candidate:
-        export = finding.export
-        assert export is not None
-        token = self.base.stacks[producer].exports.get(export, f"{export}@base") \
-            if producer in self.base.stacks else f"{export}@base"
-        kept = versions.keep_export(head, export, producer, token, label="release 1")
-        value = self._value(finding) or "<the attribute it exported>"
-        call = snippets.export_value(snippets.this(self.language), value, self.language,
-                                     None if ":ExportsOutput" in export else export)
-        changes = tuple(keep_export_changes(self.context, self.sources, self.language, [(producer, export)]))
-        call = _added_code(changes) or call
-        steps = [Step(title=f"Release 1: keep the export in {self._name(producer)}, merge with this change",
-                      kind="code-change",
-                      detail=f"`{call}` in {producer}{placeholder_note(call)}: it re-creates "
-                      "exactly this export name, "
-                      "so the pipeline can deploy the stacks in any order.",
-                      code=_code(changes, self.language, call), changes=changes, applies_to="head")]
-        releases = [_Release(kept, "release 1")]
-        if follow_up:
-            steps.append(Step(title="Release 2: remove the export_value line once release 1 has run through "
-                              "every stage", kind="code-change",
-                              detail="No deployed stack imports it any more, so its deletion is accepted.",
-                              applies_to="head"))
-            releases.append(_Release(head, "release 2"))
-        return _Candidate(
-            Plan("pipeline-keep-export" if follow_up else "pipeline-restore-export",
-                 f"Keep exporting {export} from {self._name(producer)}"
-                 + (" for one more release, then remove it." if follow_up else "."),
-                 tuple(steps)),
-            tuple(releases),
-            versions.restrict(releases[-1].version, [producer, *consumers]),
-        )
-
-    def _split(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[_Candidate]:
-        export = finding.export
-        assert export is not None
-        both = [producer, *consumers]
-        names = wording.names(self._name(c) for c in consumers)
-        refusal = (f"No release can ship this change: CloudFormation refuses to change export {export} while "
-                   f"{names} import{'s' if len(consumers) == 1 else ''} it, whatever order the pipeline uses. "
-                   "Split it.")
-        out = []
-        if wording.version_at_least(self.library, WEAK_REFERENCES_SINCE) is not False:
-            v1 = versions.weak_switch(self.base, export, producer, consumers, keep_export=True, label="change 1")
-            v2 = versions.weak_switch(head, export, producer, consumers, keep_export=False, label="change 2")
-            v3 = replace(v2, label="change 3")
-            v2 = _touch(v2, consumers)
-            tags = tuple(self._tag(c, finding) for c in consumers)
-            tag = _added_code(tags) or self._tag_call(consumers)
-            out.append(_Candidate(
-                Plan("pipeline-split-weak-reference", refusal, (
-                    Step(title="Split this pull request: land change 1 alone first", kind="split"),
-                    Step(title=f"Change 1 (without this PR's change): set `{FLAG}` to `both` in cdk.json; "
-                         "let the pipeline deploy it", kind="code-change",
-                         detail=f"{self._name(producer)} keeps the export and also publishes a plain output; "
-                         f"{names} switch{'es' if len(consumers) == 1 else ''} to Fn::GetStackOutput; "
-                         f"{self._order_text(v1, consumers[0])}.",
-                         code=CodeLocation("json", "cdk.json", None, f'"{FLAG}": "both"'),
-                         changes=(Change("context", key=FLAG, value="both"),), applies_to="base"),
-                    Step(title=f"Change 2: this PR's change with `{FLAG}` set to `weak`, and `{tag}` (temporary)",
-                         kind="code-change",
-                         detail=f"The pipeline has no `--force`: {names}'s template would not change, and "
-                         "whether CloudFormation re-reads Fn::GetStackOutput for an unchanged template is not "
-                         f"documented. The tag changes it, so its change set re-reads {self._name(producer)}'s "
-                         f"new value: {self._order_text(v2, consumers[0])}.",
-                         code=_code(tags, self.language, tag),
-                         changes=(Change("context", key=FLAG, value="weak"), *tags), applies_to="head"),
-                    Step(title="Change 3: remove the tag", kind="code-change",
-                         detail="A later release; removing it is one more template change.",
-                         changes=(Change("context", key=FLAG, value="weak"),), applies_to="head"),
-                )),
-                (_Release(v1, "change 1"), _Release(v2, "change 2"), _Release(v3, "change 3")),
-                versions.restrict(v3, both),
-            ))
-        parameter = f"/cdk-export-guard/{wording.slug(export)}"
-        s1 = versions.ssm_switch(self.base, export, producer, consumers, parameter=parameter,
-                                 keep_export=True, label="change 1")
-        s2 = versions.ssm_switch(head, export, producer, consumers, parameter=parameter,
-                                 keep_export=False, label="change 2")
-        language = self.language
-        value = self._value(finding) or "<the exported attribute>"
-        write = snippets.ssm_write(snippets.this(language), "CdkExportGuardParameter", parameter, value, language)
-        read = snippets.ssm_read(snippets.this(language), parameter, language)
-        dependency = _added_code([self._dependency(consumers[0], producer)]) \
-            or self._call(consumers[0], "add_dependency", [producer])
-        out.append(_Candidate(
-            Plan("pipeline-split-ssm-parameter", refusal, (
-                Step(title="Split this pull request: land change 1 alone first", kind="split"),
-                Step(title="Change 1 (without this PR's change): pass the value through an SSM parameter",
-                     kind="code-change",
-                     detail=f"In {producer}: `{write}`; in each consumer: `{read}` and `{dependency}`"
-                     f"{placeholder_note(write, read, dependency)}.",
-                     changes=(Change("description", description="the SSM parameter: written by the producer, "
-                                     "read by each consumer, with add_dependency"),), applies_to="base"),
-                Step(title="Change 2: this PR's change", kind="code-change", applies_to="previous",
-                     detail="Every change set re-reads SSM-typed parameters, and the dependency puts the "
-                     f"consumers' Prepare after {self._name(producer)}'s Deploy: "
-                     f"{self._order_text(s2, consumers[0])}."),
-            )),
-            (_Release(s1, "change 1"), _Release(s2, "change 2")),
-            versions.restrict(s2, both),
-        ))
-        return out
-
-    def _ordered(self, finding: Finding, head: AppVersion, producer: str, consumers: list[str]) -> list[_Candidate]:
-        target = versions.restrict(head, [producer, *consumers])
-        declared = all(producer in upstream(head, [c]) for c in consumers)
-        weak = finding.reference_kind is ReferenceKind.WEAK and finding.rule == "weak-reference-stale"
-        if declared and not weak:
-            return [_Candidate(
-                Plan("pipeline-order", f"Nothing to change: {self._order_text(head, consumers[0])}.", ()),
-                (_Release(head, "this change"),), target,
-            )]
-        version, steps = head, []
-        if not declared:
-            version = _depend(version, consumers[0], [producer], label="this change")
-            for c in consumers[1:]:
-                version = _depend(version, c, [producer], label="this change")
-            call = self._call(consumers[0], "add_dependency", [producer])
-            steps.append(Step(title=f"Add `{call}` for every consumer (keep it)", kind="code-change",
-                              detail=f"The app declares no dependency, so the pipeline runs them in parallel; with "
-                              f"it: {self._order_text(version, consumers[0])}.",
-                              code=CodeLocation(self.language, None, None, call),
-                              changes=tuple(self._dependency(c, producer) for c in consumers), applies_to="head"))
-            call = _added_code(steps[-1].changes) or call
-            steps[-1] = replace(steps[-1], title=f"Add `{call}` for every consumer (keep it)",
-                                code=_code(steps[-1].changes, self.language, call))
-        releases = [_Release(version, "this change")]
-        if weak:
-            version = _touch(version, consumers)
-            tags = tuple(self._tag(c, finding) for c in consumers)
-            tag = _added_code(tags) or self._tag_call(consumers)
-            before = steps[-1].changes if steps else ()
-            steps.append(Step(title=f"Add `{tag}` in this change (temporary)", kind="code-change",
-                              detail="The consumer's template does not change, and the pipeline has no `--force`; "
-                              "the tag makes its change set re-read the new value.",
-                              code=_code(tags, self.language, tag),
-                              changes=(*before, *tags), applies_to="head"))
-            steps.append(Step(title="Remove the tag in a later release", kind="code-change",
-                              changes=before, applies_to="head"))
-            releases = [_Release(version, "this change"), _Release(replace(releases[0].version, label="follow-up"),
-                                                                   "follow-up")]
-        names = wording.names(self._name(c) for c in consumers)
-        if not weak:
-            summary = f"Make the pipeline deploy {names} after {self._name(producer)}."
-        else:
-            order = "" if not declared else f"In head, {self._order_text(head, consumers[0])}, after " \
-                f"{self._name(producer)}; but "
-            summary = (f"{order}{names}'s template does not change, so its change set would be empty and keep "
-                       "the old value: change its template for this release.")
-        return [_Candidate(
-            Plan("pipeline-order" if not weak else "pipeline-refresh-consumer", summary, tuple(steps)),
-            tuple(releases), target,
-        )]
+        return [c for strategy in strategies.for_rule(finding.rule)
+                for c in strategy(self, finding, head, producer, consumers)]
 
     # -- checking -------------------------------------------------------------------------
 
-    def _choose(self, candidates: list[_Candidate], where: tuple[str, ...]) -> Plan:
+    def _choose(self, candidates: list[Candidate], where: tuple[str, ...]) -> Plan:
         checked = [self._verify(c) for c in candidates]
         verified = [p for p in checked if p.checked]
         pool = verified or checked
         best = replace(pool[0], deployed_by=where)
         return replace(best, alternatives=tuple(replace(p, deployed_by=where) for p in pool[1:]))
 
-    def _verify(self, candidate: _Candidate) -> Plan:
+    def _verify(self, candidate: Candidate) -> Plan:
         runs = [self.runs(replace(release.version, label=release.label)) for release in candidate.releases]
         simulation = run_pipelines(self.initial, [r for group in runs for r in group])
         missing = differences(simulation.state, candidate.target) if simulation.error is None else []
@@ -392,54 +181,54 @@ class _PipelinePlanner:
 
     # -- wording ----------------------------------------------------------------------------
 
-    def _order_text(self, version: AppVersion, stack_id: str) -> str:
+    def order_text(self, version: AppVersion, stack_id: str) -> str:
         """Where the pipeline deploys ``stack_id`` in this version, by run order."""
         for run in self.runs(version):
             for stage in run.stages:
                 for position, group in enumerate(stage.run_orders, start=1):
                     if any(a.stack == stack_id and a.execute for a in group):
-                        together = sorted(self._name(a.stack) for a in group if a.execute and a.stack != stack_id)
+                        together = sorted(self.name(a.stack) for a in group if a.execute and a.stack != stack_id)
                         with_ = f", with {wording.names(together)} in parallel" if together else ""
-                        return (f"pipeline `{run.pipeline}`, stage `{stage.name}` deploys {self._name(stack_id)} "
+                        return (f"pipeline `{run.pipeline}`, stage `{stage.name}` deploys {self.name(stack_id)} "
                                 f"at RunOrder {position}{with_}")
-        return f"{self._name(stack_id)} is not deployed by a pipeline"
+        return f"{self.name(stack_id)} is not deployed by a pipeline"
 
-    def _race_text(self, head: AppVersion, producer: str, consumers: list[str]) -> str:
-        text = self._order_text(head, producer)
+    def race_text(self, head: AppVersion, producer: str, consumers: list[str]) -> str:
+        text = self.order_text(head, producer)
         return f"In head, {text}. " if "in parallel" in text else ""
 
-    def _value(self, finding: Finding) -> str | None:
+    def value(self, finding: Finding) -> str | None:
         """The real source expression of the exported value, where the construct is located."""
         return ValueSites(self.context, self.sources).value_expression(finding)
 
-    def _call(self, stack_id: str, method: str, others: Sequence[str]) -> str:
-        name = method if self.language == "python" else _camel(method)
+    def call(self, stack_id: str, method: str, others: Sequence[str]) -> str:
+        name = method if self.language == "python" else camel(method)
         args = ", ".join(f"<{o}>" for o in others)
         return f"<{stack_id}>.{name}({args})"
 
-    def _tag_call(self, consumers: Sequence[str]) -> str:
+    def tag_call(self, consumers: Sequence[str]) -> str:
         if self.language == "python":
             return f'cdk.Tags.of(<{consumers[0]}>).add("{REFRESH_TAG}", "<this release>")'
         return f"Tags.of(<{consumers[0]}>).add('{REFRESH_TAG}', '<this release>')"
 
-    def _dependency(self, waiting: str, first: str) -> Change:
+    def dependency(self, waiting: str, first: str) -> Change:
         """A patch adding ``waiting.add_dependency(first)`` where the stacks are created."""
         w_site, f_site = self.sources.get(waiting), self.sources.get(first)
         if w_site is not None and f_site is not None:
             change = patches.add_dependency_patch(w_site, f_site, waiting.rsplit("/", 1)[-1], first.rsplit("/", 1)[-1])
             if change is not None:
                 return change
-        code = self._call(waiting, "add_dependency", [first])
+        code = self.call(waiting, "add_dependency", [first])
         return Change("description", description=f"where the stacks are created: `{code}`")
 
-    def _tag(self, stack_id: str, finding: Finding) -> Change:
+    def tag(self, stack_id: str, finding: Finding) -> Change:
         """A patch tagging the stack, so its template changes for one release."""
         site = self.sources.get(stack_id)
         change = patches.tag_patch(site, REFRESH_TAG, finding.id[:8]) if site is not None else None
-        code = self._tag_call([stack_id])
+        code = self.tag_call([stack_id])
         return change or Change("description", description=f"where {stack_id} is created: `{code}`")
 
-    def _name(self, stack_id: str) -> str:
+    def name(self, stack_id: str) -> str:
         spec = self.head_full.stacks.get(stack_id) or self.base.stacks.get(stack_id)
         return spec.name if spec else stack_id
 
@@ -458,7 +247,7 @@ class _PipelinePlanner:
         for stack_id in involved:
             deployer = self.deployer_of.get(stack_id)
             if deployer is not None:
-                by_place.setdefault(deployer.describe(), []).append(self._name(stack_id))
+                by_place.setdefault(deployer.describe(), []).append(self.name(stack_id))
         out = [f"{place} ({', '.join(sorted(names))})" for place, names in by_place.items()]
         return tuple(out) + tuple(f"`{s}`" for s in self._by_hand(involved))
 
@@ -480,100 +269,3 @@ class _PipelinePlanner:
             if site.command.all_stacks or chosen & set(involved):
                 files.setdefault(site.path)
         return list(files)
-
-
-def template_runs(
-    pipelines: Sequence[Pipeline],
-    stacks: Mapping[StackKey, Stack],
-    version: AppVersion,
-    keep: Callable[[Sequence[str]], bool] = lambda _: True,
-) -> list[PipelineRun]:
-    """Each pipeline running ``version`` in the order of its template (``stacks``: the
-    assembly's stacks by key). A stage for which ``keep`` says no is ordered as CDK
-    Pipelines would order it for ``version``'s dependencies instead."""
-    out = []
-    for pipeline in pipelines:
-        stages = []
-        for stage in pipeline.stages:
-            ids = [stacks[k].hierarchical_id for k in stage.stacks() if k in stacks]
-            if keep(ids):
-                stages.append(_from_template(stage.name, stage.actions, stacks))
-            else:
-                stages.append(StageRun(stage.name, cdk_pipelines_order(version, ids)))
-        holder = stacks.get(pipeline.stack)
-        out.append(PipelineRun(pipeline.name, version, tuple(stages), holder.hierarchical_id if holder else None))
-    return out
-
-
-def _from_template(name: str, actions: Sequence[StackAction], head_stacks: Mapping[StackKey, Stack]) -> StageRun:
-    groups: dict[int, list[Action]] = {}
-    for action in actions:
-        if action.stack is None or action.stack not in head_stacks:
-            continue
-        stack_id = head_stacks[action.stack].hierarchical_id
-        prepare = action.mode == PREPARE or action.mode in DIRECT
-        execute = action.mode != PREPARE
-        groups.setdefault(action.run_order, []).append(Action(stack_id, prepare, execute))
-    return StageRun(name, tuple(tuple(groups[k]) for k in sorted(groups)))
-
-
-def transcript(simulation: Simulation) -> tuple[str, ...]:
-    """One line per RunOrder that deployed something, then the stale consumers."""
-    return (*(_describe(step) for step in simulation.steps), *(f"stale: {s}" for s in simulation.stale))
-
-
-def _describe(step: StepOutcome) -> str:
-    if step.error:
-        return f"{step.command}: refused: {step.error}"
-    done = ", ".join(step.deployed) or "nothing"
-    empty = f" (no changes: {', '.join(step.skipped)})" if step.skipped else ""
-    return f"{step.command}: deployed {done}{empty}"
-
-
-_PLACEHOLDER = re.compile(r"<[^<>\s][^<>]*>")
-
-
-def placeholder_note(*code: str) -> str:
-    """" (placeholder in <>)" only while the code shown still holds one: real expressions need no note."""
-    count = sum(len(_PLACEHOLDER.findall(text)) for text in code)
-    return "" if not count else " (placeholder in <>)" if count == 1 else " (placeholders in <>)"
-
-
-def _added_code(changes: Sequence[Change]) -> str | None:
-    """The code lines the patches add (comments left out), or None unless every change is a patch."""
-    if not changes or any(c.kind != "patch" or not c.diff for c in changes):
-        return None
-    added = []
-    for change in changes:
-        for line in (change.diff or "").splitlines():
-            code = line[1:].strip()
-            if line.startswith("+") and not line.startswith("+++") and code and not code.startswith(("#", "//")):
-                added.append(code)
-    return "; ".join(dict.fromkeys(added)) or None
-
-
-def _code(changes: Sequence[Change], language: str, fallback: str) -> CodeLocation:
-    """Where the step's code goes: the patched file, else the snippet alone."""
-    path = next((c.path for c in changes if c.kind == "patch"), None)
-    return CodeLocation(language, path, None, _added_code(changes) or fallback)
-
-
-def _depend(version: AppVersion, stack_id: str, on: Sequence[str], *, label: str) -> AppVersion:
-    """``stack.add_dependency(other)`` for each of ``on``: a template change-free ordering edge."""
-    specs = dict(version.stacks)
-    spec = specs[stack_id]
-    specs[stack_id] = replace(spec, dependencies=spec.dependencies | frozenset(on))
-    return replace(version, label=label, stacks=specs)
-
-
-def _touch(version: AppVersion, stack_ids: Sequence[str]) -> AppVersion:
-    """A template change in each stack (the refresh tag), so its change set is not empty."""
-    specs = dict(version.stacks)
-    for stack_id in stack_ids:
-        specs[stack_id] = replace(specs[stack_id], template=specs[stack_id].template + f"+{REFRESH_TAG}")
-    return replace(version, stacks=specs)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)

@@ -21,7 +21,8 @@ from bot.core.context import build_context
 from bot.core.model import AnalysisResult, Assembly, Finding, Level, Plan, Verification
 from bot.plans import versions
 from bot.plans.pipelines.deploy import find_pipelines
-from bot.plans.pipelines.plans import PIPELINE_STRATEGIES, template_runs, transcript
+from bot.plans.pipelines.plans import PIPELINE_STRATEGIES
+from bot.plans.pipelines.runs import template_runs, transcript
 from bot.plans.pipelines.simulate import PipelineRun, run_pipelines
 from bot.plans.simulate import AppVersion, deployed_state, differences
 from bot.plans.simulate import State as Deployed
