@@ -155,7 +155,7 @@ _parameters = st.dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(section=_sections, parameters=_parameters)
 def test_one_dump_finds_every_read_one_dump_per_resource_finds(section: dict[str, Any],
                                                                 parameters: dict[str, Any]) -> None:
