@@ -31,6 +31,7 @@ from bot.core.model import (
     Output,
     Parameter,
     Resources,
+    ResourceWithoutType,
     Stack,
     StackKey,
 )
@@ -558,10 +559,10 @@ def _resources(section: Any, template_file: str) -> Resources:
         return Resources({})
     if not isinstance(section, dict):
         raise AssemblyError(f"template {template_file}: Resources is not an object")
-    for logical_id, spec in section.items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("Type"), str):
-            raise AssemblyError(f"template {template_file}: resource {logical_id!r} has no Type")
-    return Resources(section)
+    try:
+        return Resources.read(section)
+    except ResourceWithoutType as exc:
+        raise AssemblyError(f"template {template_file}: resource {exc.logical_id!r} has no Type") from None
 
 
 def _outputs(section: Any, scope: Scope, template_file: str) -> dict[str, Output]:

@@ -79,17 +79,36 @@ class Resources(Mapping[str, Resource]):
     needs from them only what one pass over the raw section finds (references, SSM
     parameters, nested stacks, pipelines: ``scan``). Their ``Resource`` objects are
     made only when a rule asks for one (issue #14); ``built`` counts them.
-    The section was checked by the loader: an object whose entries have a string Type.
     """
 
-    __slots__ = ("_section", "_paths", "_made", "_types")
+    __slots__ = ("_section", "_paths", "_made", "_types", "_unpathed")
 
     def __init__(self, section: Mapping[str, Mapping[str, Json]], construct_paths: Mapping[str, str] | None = None
                  ) -> None:
+        """``section``: already checked (``read``); ``construct_paths``: the manifest's, for resources without."""
         self._section = section
-        self._paths = construct_paths or {}  # from the manifest, where the template has no aws:cdk:path
+        self._paths = construct_paths or {}
         self._made: dict[str, Resource] = {}
-        self._types: dict[str, list[str]] | None = None
+        self._types: dict[str, list[str]] = {}  # logical ids by type, in template order
+        self._unpathed: tuple[str, ...] = ()  # logical ids without aws:cdk:path
+
+    @classmethod
+    def read(cls, section: Mapping[str, Json]) -> Resources:
+        """Check a template's section (every entry an object with a string Type) and index it,
+        in one pass; raises ResourceWithoutType."""
+        types: dict[str, list[str]] = {}
+        unpathed = []
+        for logical_id, spec in section.items():
+            kind = spec.get("Type") if isinstance(spec, dict) else None
+            if not isinstance(kind, str):
+                raise ResourceWithoutType(logical_id)
+            types.setdefault(kind, []).append(logical_id)
+            metadata = spec.get("Metadata")
+            if not isinstance(metadata, dict) or not isinstance(metadata.get("aws:cdk:path"), str):
+                unpathed.append(logical_id)
+        resources = cls(section)
+        resources._types, resources._unpathed = types, tuple(unpathed)
+        return resources
 
     def __getitem__(self, logical_id: str) -> Resource:
         made = self._made.get(logical_id)
@@ -133,12 +152,7 @@ class Resources(Mapping[str, Resource]):
             yield logical_id, spec["Type"], _object(spec.get("Properties"))
 
     def of_type(self, kind: str) -> list[str]:
-        """Logical ids of the resources of one type, in template order (an index made once)."""
-        if self._types is None:
-            types: dict[str, list[str]] = {}
-            for logical_id, spec in self._section.items():
-                types.setdefault(spec["Type"], []).append(logical_id)
-            self._types = types
+        """Logical ids of the resources of one type, in template order."""
         return self._types.get(kind, [])
 
     def properties(self, logical_id: str) -> Mapping[str, Json]:
@@ -157,10 +171,7 @@ class Resources(Mapping[str, Resource]):
 
     def without_construct_path(self) -> tuple[str, ...]:
         """Logical ids of the resources that have no construct path, in template order."""
-        return tuple(
-            logical_id for logical_id, spec in self._section.items()
-            if not isinstance(_object(spec.get("Metadata")).get("aws:cdk:path"), str) and logical_id not in self._paths
-        )
+        return tuple(logical_id for logical_id in self._unpathed if logical_id not in self._paths)
 
     def asset_path(self, logical_id: str) -> str | None:
         return _string(_object(self._section[logical_id].get("Metadata")).get("aws:asset:path"))
@@ -168,13 +179,21 @@ class Resources(Mapping[str, Resource]):
     def with_construct_paths(self, paths: Mapping[str, str]) -> Resources:
         """The same section, with construct paths for resources whose template has none."""
         resources = Resources(self._section, {**self._paths, **paths})
-        resources._types = self._types
+        resources._types, resources._unpathed = self._types, self._unpathed
         return resources
 
     @property
     def built(self) -> int:
         """How many ``Resource`` objects were made (a test checks unchanged stacks make none)."""
         return len(self._made)
+
+
+class ResourceWithoutType(ValueError):
+    """A ``Resources`` entry that is not an object with a string Type."""
+
+    def __init__(self, logical_id: str) -> None:
+        super().__init__(logical_id)
+        self.logical_id = logical_id
 
 
 def _object(value: Json) -> Mapping[str, Json]:
