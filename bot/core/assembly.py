@@ -30,7 +30,8 @@ from bot.core.model import (
     Json,
     Output,
     Parameter,
-    Resource,
+    Resources,
+    ResourceWithoutType,
     Stack,
     StackKey,
 )
@@ -84,10 +85,11 @@ class _Shared:
 
     Keyed by sha256 of the bytes: an identical template is parsed once and its model
     objects are built once; the two assemblies then hold the same (read-only) objects.
+    Its resources are modelled only on demand (``Resources``), once for both sides.
     """
 
     parsed: dict[str, Any] = field(default_factory=dict)
-    resources: dict[str, dict[str, Resource]] = field(default_factory=dict)
+    resources: dict[str, Resources] = field(default_factory=dict)
     parameters: dict[str, dict[str, Parameter]] = field(default_factory=dict)
     outputs: dict[tuple[str, str, Environment], dict[str, Output]] = field(default_factory=dict)
     missing_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)  # resources without aws:cdk:path
@@ -374,7 +376,7 @@ def _with_construct_paths(reader: _Reader, stack: Stack, spec: Mapping[str, Any]
     """
     missing = reader.shared.missing_paths.get(stack.digest) if stack.digest else None
     if missing is None:
-        missing = tuple(lid for lid, r in stack.resources.items() if r.construct_path is None)
+        missing = stack.resources.without_construct_path()
         if stack.digest:
             reader.shared.missing_paths[stack.digest] = missing
     if not missing:
@@ -394,10 +396,10 @@ def _with_construct_paths(reader: _Reader, stack: Stack, spec: Mapping[str, Any]
             logical_id = entry.get("data")
             if isinstance(logical_id, str):
                 paths[logical_id] = path.lstrip("/")
-    found = {lid: replace(stack.resources[lid], construct_path=paths[lid]) for lid in missing if lid in paths}
+    found = {lid: paths[lid] for lid in missing if lid in paths}
     if not found:
         return stack
-    return replace(stack, resources={**stack.resources, **found})  # the shared dict stays as read
+    return replace(stack, resources=stack.resources.with_construct_paths(found))  # the shared one stays as read
 
 
 def _stack_from_template(
@@ -449,7 +451,7 @@ def _parts(
     stack_name: str,
     environment: Environment,
     template_file: str,
-) -> tuple[dict[str, Parameter], dict[str, Resource], dict[str, Output]]:
+) -> tuple[dict[str, Parameter], Resources, dict[str, Output]]:
     """Parameters, resources and outputs of a template; built once per identical template."""
     shared = reader.shared
     if digest and digest in shared.resources:
@@ -500,31 +502,30 @@ def stack_with_template(stack: Stack, template: Mapping[str, Any]) -> Stack:
 
 def _nested_stacks(reader: _Reader, stack: Stack, folder: Path, depth: int) -> dict[str, Stack]:
     nested: dict[str, Stack] = {}
-    for resource in stack.resources.values():
-        if resource.type != "AWS::CloudFormation::Stack" or not resource.asset_path:
-            continue
-        if not resource.asset_path.endswith(".json"):
+    for logical_id in stack.resources.of_type("AWS::CloudFormation::Stack"):
+        asset_path = stack.resources.asset_path(logical_id)
+        if not asset_path or not asset_path.endswith(".json"):
             continue
         if depth + 1 > reader.limits.max_nesting:
             raise AssemblyError(f"nested stacks go more than {reader.limits.max_nesting} deep")
-        path = reader.path(resource.asset_path, folder)
+        path = reader.path(asset_path, folder)
         if not path.is_file():
             reader.problems.append(
                 f"nested stack template {reader.display(path)} of {stack.stack_name}/"
-                f"{resource.logical_id} is missing; its outputs are treated as unknown"
+                f"{logical_id} is missing; its outputs are treated as unknown"
             )
             continue
         template = reader.json(path, "nested stack template")
         if not isinstance(template, dict):
             raise AssemblyError(f"nested stack template {reader.display(path)} is not an object")
-        nested[resource.logical_id] = _stack_from_template(
+        nested[logical_id] = _stack_from_template(
             reader,
             template,
-            key=StackKey(f"{stack.key}/{resource.logical_id}"),
+            key=StackKey(f"{stack.key}/{logical_id}"),
             artifact_id=stack.artifact_id,
             hierarchical_id=stack.hierarchical_id,
             # The real name gets a random suffix at deploy time.
-            stack_name=f"{stack.stack_name}-{resource.logical_id}",
+            stack_name=f"{stack.stack_name}-{logical_id}",
             environment=stack.environment,
             template_file=reader.display(path),
             dependencies=(),
@@ -552,27 +553,16 @@ def _parameters(section: Any) -> dict[str, Parameter]:
     return out
 
 
-def _resources(section: Any, template_file: str) -> dict[str, Resource]:
+def _resources(section: Any, template_file: str) -> Resources:
+    """The section checked (an object, every entry with a string Type); modelled on demand."""
     if section is None:
-        return {}
+        return Resources({})
     if not isinstance(section, dict):
         raise AssemblyError(f"template {template_file}: Resources is not an object")
-    out = {}
-    for logical_id, spec in section.items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("Type"), str):
-            raise AssemblyError(f"template {template_file}: resource {logical_id!r} has no Type")
-        metadata = _dict(spec.get("Metadata"))
-        properties = spec.get("Properties")
-        out[logical_id] = Resource(
-            logical_id=logical_id,
-            type=spec["Type"],
-            properties=properties if isinstance(properties, dict) else {},
-            construct_path=_str_or_none(metadata.get("aws:cdk:path")),
-            asset_path=_str_or_none(metadata.get("aws:asset:path")),
-            asset_property=_str_or_none(metadata.get("aws:asset:property")),
-            update_policy=_dict(spec.get("UpdatePolicy")),
-        )
-    return out
+    try:
+        return Resources.read(section)
+    except ResourceWithoutType as exc:
+        raise AssemblyError(f"template {template_file}: resource {exc.logical_id!r} has no Type") from None
 
 
 def _outputs(section: Any, scope: Scope, template_file: str) -> dict[str, Output]:
@@ -680,9 +670,9 @@ def _library_version(reader: _Reader) -> str | None:
 def _metadata_version(stacks: Iterable[Stack]) -> str | None:
     """The aws-cdk-lib version the stacks' ``CDKMetadata`` resources name (nested stacks too)."""
     def analytics(stack: Stack) -> Iterator[str]:
-        for resource in stack.resources.values():
-            value = resource.properties.get("Analytics")
-            if resource.type == cdk_metadata.METADATA_TYPE and isinstance(value, str):
+        for logical_id in stack.resources.of_type(cdk_metadata.METADATA_TYPE):
+            value = stack.resources.properties(logical_id).get("Analytics")
+            if isinstance(value, str):
                 yield value
         for nested in stack.nested.values():
             yield from analytics(nested)

@@ -304,6 +304,8 @@ def property_value_change(
     diff: StackDiff, logical_id: str, property_name: str
 ) -> tuple[ValueChange, tuple[Cause, ...]]:
     """Whether one property of a resource gets a new value (e.g. an SSM parameter's Value)."""
+    if diff.identical:
+        return ValueChange.SAME, ()  # byte-identical templates: and no resource is modelled to say so
     change = diff.resources.get(logical_id)
     if change is None or change.status != UPDATED or change.type_changed:
         return ValueChange.SAME, ()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NewType
 
@@ -72,6 +72,138 @@ class Resource:
     update_policy: Mapping[str, Json] = field(default_factory=dict)
 
 
+class Resources(Mapping[str, Resource]):
+    """A template's ``Resources`` section; each ``Resource`` is made on first access.
+
+    Most stacks of a pull request are byte-identical on both sides, and the analysis
+    needs from them only what one pass over the raw section finds (references, SSM
+    parameters, nested stacks, pipelines: ``scan``). Their ``Resource`` objects are
+    made only when a rule asks for one (issue #14); ``built`` counts them.
+    """
+
+    __slots__ = ("_section", "_paths", "_made", "_types", "_unpathed")
+
+    def __init__(self, section: Mapping[str, Mapping[str, Json]], construct_paths: Mapping[str, str] | None = None
+                 ) -> None:
+        """``section``: already checked (``read``); ``construct_paths``: the manifest's, for resources without."""
+        self._section = section
+        self._paths = construct_paths or {}
+        self._made: dict[str, Resource] = {}
+        self._types: dict[str, list[str]] = {}  # logical ids by type, in template order
+        self._unpathed: tuple[str, ...] = ()  # logical ids without aws:cdk:path
+
+    @classmethod
+    def read(cls, section: Mapping[str, Json]) -> Resources:
+        """Check a template's section (every entry an object with a string Type) and index it,
+        in one pass; raises ResourceWithoutType."""
+        types: dict[str, list[str]] = {}
+        unpathed = []
+        for logical_id, spec in section.items():
+            kind = spec.get("Type") if isinstance(spec, dict) else None
+            if not isinstance(kind, str):
+                raise ResourceWithoutType(logical_id)
+            types.setdefault(kind, []).append(logical_id)
+            metadata = spec.get("Metadata")
+            if not isinstance(metadata, dict) or not isinstance(metadata.get("aws:cdk:path"), str):
+                unpathed.append(logical_id)
+        resources = cls(section)
+        resources._types, resources._unpathed = types, tuple(unpathed)
+        return resources
+
+    def __getitem__(self, logical_id: str) -> Resource:
+        made = self._made.get(logical_id)
+        if made is None:
+            spec = self._section[logical_id]
+            metadata = _object(spec.get("Metadata"))
+            made = Resource(
+                logical_id=logical_id,
+                type=spec["Type"],
+                properties=_object(spec.get("Properties")),
+                construct_path=self.construct_path(logical_id),
+                asset_path=_string(metadata.get("aws:asset:path")),
+                asset_property=_string(metadata.get("aws:asset:property")),
+                update_policy=_object(spec.get("UpdatePolicy")),
+            )
+            self._made[logical_id] = made
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._section)
+
+    def __len__(self) -> int:
+        return len(self._section)
+
+    def __contains__(self, logical_id: object) -> bool:
+        return logical_id in self._section
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Resources) and other._section is self._section and other._paths == self._paths:
+            return True
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # a mapping: unhashable, as a dict
+
+    def __repr__(self) -> str:
+        return f"Resources({dict(self)!r})"
+
+    def scan(self) -> Iterator[tuple[str, str, Mapping[str, Json]]]:
+        """(logical id, type, properties) of every resource, without making ``Resource`` objects."""
+        for logical_id, spec in self._section.items():
+            yield logical_id, spec["Type"], _object(spec.get("Properties"))
+
+    def of_type(self, kind: str) -> list[str]:
+        """Logical ids of the resources of one type, in template order."""
+        return self._types.get(kind, [])
+
+    def properties(self, logical_id: str) -> Mapping[str, Json]:
+        """A resource's properties as read, without making it."""
+        return _object(self._section[logical_id].get("Properties"))
+
+    @property
+    def raw(self) -> Mapping[str, Mapping[str, Json]]:
+        """The section as read (read-only): for scans of its text."""
+        return self._section
+
+    def construct_path(self, logical_id: str) -> str | None:
+        """The resource's construct path (``aws:cdk:path``, else the manifest's), without making it."""
+        found = _string(_object(self._section[logical_id].get("Metadata")).get("aws:cdk:path"))
+        return found if found is not None else self._paths.get(logical_id)
+
+    def without_construct_path(self) -> tuple[str, ...]:
+        """Logical ids of the resources that have no construct path, in template order."""
+        return tuple(logical_id for logical_id in self._unpathed if logical_id not in self._paths)
+
+    def asset_path(self, logical_id: str) -> str | None:
+        return _string(_object(self._section[logical_id].get("Metadata")).get("aws:asset:path"))
+
+    def with_construct_paths(self, paths: Mapping[str, str]) -> Resources:
+        """The same section, with construct paths for resources whose template has none."""
+        resources = Resources(self._section, {**self._paths, **paths})
+        resources._types, resources._unpathed = self._types, self._unpathed
+        return resources
+
+    @property
+    def built(self) -> int:
+        """How many ``Resource`` objects were made (a test checks unchanged stacks make none)."""
+        return len(self._made)
+
+
+class ResourceWithoutType(ValueError):
+    """A ``Resources`` entry that is not an object with a string Type."""
+
+    def __init__(self, logical_id: str) -> None:
+        super().__init__(logical_id)
+        self.logical_id = logical_id
+
+
+def _object(value: Json) -> Mapping[str, Json]:
+    return value if isinstance(value, dict) else {}
+
+
+def _string(value: Json) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 @dataclass(frozen=True)
 class Output:
     logical_id: str
@@ -96,7 +228,7 @@ class Stack:
     stack_name: str  # the CloudFormation stack name
     environment: Environment
     template_file: str  # path relative to the top assembly folder
-    resources: Mapping[str, Resource]
+    resources: Resources
     outputs: Mapping[str, Output]
     parameters: Mapping[str, Parameter]
     dependencies: tuple[StackKey, ...]

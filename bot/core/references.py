@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -36,6 +36,7 @@ from bot.core.model import (
     Json,
     Reference,
     ReferenceKind,
+    Resources,
     Stack,
     StackKey,
     Usage,
@@ -189,7 +190,7 @@ def _reads(stack: Stack) -> tuple[dict[str, list[Call]], list[SsmRead]]:
     """Every Fn::ImportValue, Fn::GetStackOutput and SSM read of a stack.
 
     Only the values whose JSON text names what is looked for are walked: most resources
-    of an app read nothing from another stack.
+    of an app read nothing from another stack (and no ``Resource`` is modelled here).
     """
     typed = {
         name for name, p in stack.parameters.items()
@@ -198,18 +199,23 @@ def _reads(stack: Stack) -> tuple[dict[str, list[Call]], list[SsmRead]]:
     typed_names = re.compile("|".join(re.escape(n) for n in sorted(typed)).encode()) if typed else None
     calls: dict[str, list[Call]] = defaultdict(list)
     ssm: list[SsmRead] = []
-    for logical_id, prefix, value, construct_path in _sections(stack):
+
+    def construct_path(logical_id: str | None) -> str | None:  # looked up only for what is found
+        return stack.resources.construct_path(logical_id) if logical_id is not None else None
+
+    for logical_id, prefix, value in _sections(stack, typed):
         text = _json_text(value)
         if text is None or _READ_NAMES.search(text):
             for path, function, argument in walk_any_calls(value, _READS, prefix):
-                calls[function].append((logical_id, path, argument, construct_path))
+                calls[function].append((logical_id, path, argument, construct_path(logical_id)))
         if typed_names is not None and (text is None or typed_names.search(text)):
             for target in walk_targets(value, prefix):
                 if target.attribute is None and target.logical_id in typed:
-                    ssm.append((logical_id, target.path, target.logical_id, False, construct_path))
+                    ssm.append((logical_id, target.path, target.logical_id, False,
+                                construct_path(logical_id)))
         if text is None or _SSM_DYNAMIC_NEEDLE in text:
             for path, name in walk_ssm_dynamic_references(value, prefix):
-                ssm.append((logical_id, path, name, True, construct_path))
+                ssm.append((logical_id, path, name, True, construct_path(logical_id)))
     return calls, ssm
 
 
@@ -235,17 +241,58 @@ def _json_text(value: Json) -> bytes | None:
         return None
 
 
-def _sections(stack: Stack) -> Iterable[tuple[str | None, tuple[str | int, ...], Json, str | None]]:
-    """(resource id, path prefix, value, construct path) for every place a value is read."""
-    for logical_id, resource in stack.resources.items():
-        yield (
-            logical_id,
-            ("Resources", logical_id, "Properties"),
-            resource.properties,
-            resource.construct_path,
-        )
+def _sections(stack: Stack, typed: Collection[str]) -> Iterable[tuple[str | None, tuple[str | int, ...], Json]]:
+    """(resource id, path prefix, value) for every place that may read a value, in template order."""
+    resources = stack.resources
+    candidates = _candidates(resources, typed)
+    for logical_id in resources if candidates is None else candidates:
+        yield logical_id, ("Resources", logical_id, "Properties"), resources.properties(logical_id)
     for logical_id, output in stack.outputs.items():
-        yield None, ("Outputs", logical_id, "Value"), output.value, None
+        yield None, ("Outputs", logical_id, "Value"), output.value
+
+
+_RESOURCE_KEY = b'\n  "'  # a key of the top level in orjson's OPT_INDENT_2 text
+
+
+def _candidates(resources: Resources, typed: Collection[str]) -> list[str] | None:
+    """The resources whose JSON text holds a name ``_reads`` looks for, in template order
+    (a superset of those whose properties do); None: look at every resource.
+
+    One indented dump of the section is searched, instead of one dump per resource
+    (issue #14: this pass is most of what an unchanged stack costs). Every name looked
+    for matches only inside one JSON string, and indenting adds whitespace only between
+    tokens, so a resource whose own properties' dump holds a name holds it here too. A
+    hit is mapped to its resource by the top-level key line before it (2 spaces: deeper
+    lines have more). Parameter names other than letters and digits (CloudFormation
+    allows no others) could match across tokens, so with them every resource is looked at.
+    """
+    if not all(name.isascii() and name.isalnum() for name in typed):
+        return None
+    try:
+        text = orjson.dumps(resources.raw, option=orjson.OPT_INDENT_2)
+    except (TypeError, ValueError):
+        return None
+    needles = [*(f'"{name}"'.encode() for name in sorted(_READS)), _SSM_DYNAMIC_NEEDLE,
+               *(name.encode() for name in sorted(typed))]
+    found: dict[int, str] = {}  # key line's offset -> logical id
+    for needle in needles:
+        at = text.find(needle)
+        while at >= 0:
+            start = text.rfind(_RESOURCE_KEY, 0, at)
+            if start < 0:
+                return None
+            if start not in found:
+                line = text[start + 3 : text.find(b"\n", start + 1)]
+                try:  # `"<logical id>": {` (the last ": " on the line ends the key)
+                    logical_id = orjson.loads(line[: line.rfind(b": ")])
+                except ValueError:
+                    return None
+                if not isinstance(logical_id, str) or logical_id not in resources:
+                    return None  # not the text this expects: look at every resource
+                found[start] = logical_id
+            following = text.find(_RESOURCE_KEY, at)
+            at = text.find(needle, following) if following >= 0 else -1
+    return [found[offset] for offset in sorted(found)]
 
 
 def _strong(stack: Stack, exports: PublishedIndex, calls: list[Call]) -> list[Reference]:
@@ -329,11 +376,12 @@ def _only_compatible(by_name: Mapping[tuple[str, str], Stack], region: str, name
 
 def _ssm_parameters_written(stack: Stack) -> Iterable[tuple[str, str]]:
     scope = scope_of(stack)
-    for logical_id, resource in stack.resources.items():
-        if resource.type != "AWS::SSM::Parameter" or "Name" not in resource.properties:
+    for logical_id in stack.resources.of_type("AWS::SSM::Parameter"):
+        properties = stack.resources.properties(logical_id)
+        if "Name" not in properties:
             continue
         try:
-            yield resolve_string(resource.properties["Name"], scope), logical_id
+            yield resolve_string(properties["Name"], scope), logical_id
         except Unresolvable:
             continue
 

@@ -22,21 +22,23 @@ class ValueSites:
     def __init__(self, context: Context, sources: Mapping[str, SourceSite]) -> None:
         self.context = context
         self.sources = sources
-        self._exports_index: dict[str, tuple[Resource | None, Stack]] | None = None
+        self._exports_index: dict[str, tuple[str | None, Stack]] | None = None
         self._head_by_name = {s.stack_name: s for s in context.head.all_stacks()}
 
     def exported_resource(self, export: str) -> tuple[Resource | None, Stack | None]:
         """The base resource behind an export's value, and its stack."""
         if self._exports_index is None:
-            index: dict[str, tuple[Resource | None, Stack]] = {}
+            index: dict[str, tuple[str | None, Stack]] = {}
             for stack in self.context.base.all_stacks():
                 for output in stack.outputs.values():
                     if output.export_name and output.export_name not in index:
-                        target = _target(output.value)
-                        index[output.export_name] = (stack.resources.get(target) if target else None, stack)
+                        index[output.export_name] = (_target(output.value), stack)
             self._exports_index = index
         found = self._exports_index.get(export)
-        return found if found is not None else (None, None)
+        if found is None:
+            return None, None
+        target, stack = found  # only the asked export's resource is modelled
+        return (stack.resources.get(target) if target else None), stack
 
     def old_value_gone(self, export: str) -> bool:
         """Whether no resource of head produces the export's base value (its logical id is gone)."""

@@ -254,7 +254,7 @@ def _template_hash(stack: Stack) -> str:
     if stack.digest and key in _TEMPLATE_HASHES:  # byte-identical templates: most of a pull request
         return _TEMPLATE_HASHES[key]
     body = {
-        "resources": {k: [r.type, r.properties] for k, r in stack.resources.items()},
+        "resources": {k: [kind, properties] for k, kind, properties in stack.resources.scan()},
         "outputs": {k: [o.value, o.export_name] for k, o in stack.outputs.items()},
         "parameters": {k: [p.type, p.default] for k, p in stack.parameters.items()},
         "nested": {k: _template_hash(s) for k, s in stack.nested.items()},

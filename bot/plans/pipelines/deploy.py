@@ -88,11 +88,9 @@ def find_pipelines(assembly: Assembly) -> tuple[Pipeline, ...]:
             by_name.setdefault(stack.stack_name, []).append(stack)
     found = []
     for holder in every:
-        for logical_id, resource in sorted(holder.resources.items()):
-            if resource.type != PIPELINE_TYPE:
-                continue
-            pipeline = _pipeline(holder, logical_id, resource.properties, resource.construct_path,
-                                 by_template, by_name)
+        for logical_id in sorted(holder.resources.of_type(PIPELINE_TYPE)):  # no resource is modelled
+            pipeline = _pipeline(holder, logical_id, holder.resources.properties(logical_id),
+                                 holder.resources.construct_path(logical_id), by_template, by_name)
             if pipeline.stages:
                 found.append(pipeline)
     return tuple(found)
