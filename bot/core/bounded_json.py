@@ -3,13 +3,15 @@
 A fork's pull request controls the cloud assembly, so a file may be a FIFO (a plain
 ``open`` waits forever for a writer), nested thousands of levels deep (the analysis
 recurses into values: ``RecursionError``), or small on disk and huge once decoded
-(16 MB of ``[[],[],...]`` decodes to 400 MB of Python lists). The shape is checked on
+(16 MB of ``[[],[],...]`` decodes to 400 MB of Python lists; 16 MB of ``["ab",...]``
+to 200 MB of strs). The shape is checked on
 the bytes, before anything is decoded:
 
 - depth: the brackets outside strings, innermost pairs removed one level per pass;
-- decoded size: an upper estimate from the counts of brackets, quotes, colons and
-  commas, which must stay within ``max_expansion`` times the file's size (plus a small
-  allowance, so small files are never refused).
+- decoded size: an upper bound on what decoding takes at its peak (orjson's parse
+  buffer and the Python objects), from the counts of brackets, quotes, colons and
+  commas and the widest character, which must stay within ``max_expansion`` times the
+  file's size plus an allowance that every deployable template fits in.
 
 Every failure is a :class:`JsonLimitError` whose message is one line.
 """
@@ -42,16 +44,37 @@ class JsonLimitError(Exception):
 @dataclass(frozen=True)
 class Shape:
     max_depth: int = 100  # real templates: 13 at most (corpus, test apps, bench)
-    max_expansion: int = 10  # estimated decoded bytes per byte on disk; real templates: <= 7.6
-    allowance: int = 4 * 1024 * 1024  # estimated decoded bytes always allowed (small files)
+    max_expansion: int = 2  # estimated bytes to decode per byte on disk, past the allowance
+    allowance: int = 8 * 1024 * 1024  # estimated bytes to decode always allowed (see below)
 
 
-# CPython 3.11 (64-bit) object sizes, rounded up: a list with its GC header (64), a dict
-# (72, and 112 more once it holds a key), a dict entry (40), a str (56), a float or big
-# int (32), a pointer (8). orjson reuses repeated keys, so real templates are charged
-# about twice what they take (1.2-3.4x their size decoded, 2.5-7.6x estimated); shapes
-# made of nothing but containers, keys or numbers are charged at least what they take.
-_LIST, _DICT, _DICT_USED, _ENTRY, _STRING, _NUMBER, _POINTER = 64, 72, 112, 40, 56, 32, 8
+# Why 2x past 6 MiB. The loader holds a file's bytes while it decodes them, so decoding
+# S bytes within 2 S + 6 MiB peaks at 3 S + 6 MiB: 3.4x at 16 MiB, 3.1x at 64 MiB, under
+# the 4x of issue #14. CloudFormation takes a template of at most 1 MB (S3; 51,200 bytes
+# inline: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html),
+# and the largest deployable one is estimated at about 6x (real templates: 2.9-6.1x,
+# assets and manifests less), so every deployable file fits the allowance alone.
+#
+# What orjson 3.13 allocates on CPython 3.11 (64-bit), in bytes, rounded up. orjson parses
+# with yyjson into one buffer first: a copy of the input, then 16 bytes per value and per
+# key (orjson src/deserialize/backend/yyjson.rs; yyjson.c ``yyjson_read_opts`` copies the
+# input unless it reads in place), and builds the Python objects while that buffer lives.
+# Python objects come from pymalloc in 16-byte size classes (blocks over 512 from malloc).
+# Measured against ``sys.getsizeof`` and the RSS of fresh processes (docs/performance.md).
+_YYJSON_VALUE = 16
+_LIST = 64 + 16  # PyListObject with its GC header (56, rounded); its item array's rounding
+_POINTER = 8  # a list item; orjson sizes each list to its length (``PyList_New(len)``)
+# A dict presized for n keys takes at most 144 + 48 n: 64 empty, 192 for 1-5 keys (64 and a
+# 120-byte key table), 272 for 6, 648 for 11, 1,184 for 22 (the tightest), 37 a key at 1,000.
+_DICT, _DICT_ENTRY = 144, 48
+_STRING = 15  # a str's rounding to 16; its header below, then 1, 2 or 4 bytes a character
+_NUMBER = 48  # an int up to 64 bits (36) or a float (24); true, false, null, -5..256: none
+# str headers by widest character (``sys.getsizeof("")``: 49; "é": 74; "中": 76; "😀": 80);
+# orjson shares keys of up to 64 bytes through a 2,048-slot direct-mapped cache
+# (src/deserialize/pyobject.rs, cache.rs): colliding keys evict each other, so every key
+# is charged as a new str.
+_ASCII_HEADER, _UCS2_HEADER, _UCS4_HEADER = 49, 74, 76
+_FOUR_BYTE_UTF8 = re.compile(rb"[\xf0-\xff]")
 
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}:,')
 
@@ -141,19 +164,60 @@ def depth_exceeds(brackets: bytes, limit: int) -> bool:
     return bool(brackets)
 
 
-def estimated_decoded_bytes(size: int, stream: bytes, brackets: bytes) -> int:
-    """An upper estimate of the memory a document of ``size`` bytes takes decoded.
+def string_cost(data: bytes) -> tuple[int, int]:
+    """(header, bytes per character) of the widest str ``data`` can decode to.
 
-    ``stream`` is its ``structure``, ``brackets`` those outside strings. Strings are
-    charged their bytes once: a string mixing ASCII with characters outside the Basic
-    Multilingual Plane (emoji) takes up to 4x that, which is not charged.
+    Pure ASCII with no ``\\u`` escape: ASCII strs. A character past U+FFFF (a 4-byte UTF-8
+    sequence or an escape) makes its whole str 4 bytes a character, ASCII included.
     """
-    lists, dicts = brackets.count(b"["), brackets.count(b"{")
-    strings, entries, commas = stream.count(b'"') // 2, stream.count(b":"), stream.count(b",")
-    numbers = max(0, commas + 1 - strings + entries)  # values that are not strings nor keys
+    escaped = b"\\u" in data
+    if data.isascii() and not escaped:
+        return _ASCII_HEADER, 1
+    if escaped or _FOUR_BYTE_UTF8.search(data):
+        return _UCS4_HEADER, 4
+    return _UCS2_HEADER, 2
+
+
+_CHUNK = 16 * 1024  # a split's pieces stay under a megabyte, whatever the stream holds
+
+
+def counts_outside_strings(stream: bytes, chunk: int = _CHUNK) -> tuple[int, int, int, int]:
+    """(``[``, ``{``, ``:``, ``,``) of a ``structure`` stream that are not inside a string.
+
+    Keys like ``Fn::GetAtt`` and ARNs hold colons, descriptions commas. Split chunk by
+    chunk, so a stream of nothing but quotes never makes millions of pieces at once.
+    """
+    lists = dicts = colons = commas = 0
+    inside = False
+    for start in range(0, len(stream), chunk):
+        pieces = stream[start:start + chunk].split(b'"')
+        outside = b"".join(pieces[1::2] if inside else pieces[::2])
+        inside ^= len(pieces) % 2 == 0  # an odd number of quotes in the chunk
+        lists += outside.count(b"[")
+        dicts += outside.count(b"{")
+        colons += outside.count(b":")
+        commas += outside.count(b",")
+    return lists, dicts, colons, commas
+
+
+def estimated_decoded_bytes(data: bytes, stream: bytes) -> int:
+    """An upper bound on the memory ``orjson.loads(data)`` takes at its peak (yyjson's buffer
+    and the Python objects), ``stream`` being ``structure(data)``.
+
+    From the containers, strings (keys included), entries (colons outside strings),
+    elements (at most the commas plus one per container and the root) and the values that
+    are neither (numbers, literals); characters are at most the file's bytes.
+    """
+    size = len(data)
+    lists, dicts, entries, commas = counts_outside_strings(stream)
+    strings = stream.count(b'"') // 2
+    elements = commas + lists + dicts + 1
+    numbers = max(0, commas + 2 - strings + entries)  # elements - string values - container values
+    header, width = string_cost(data)
     return (
-        lists * _LIST + dicts * _DICT + min(dicts, entries) * _DICT_USED + entries * _ENTRY
-        + strings * _STRING + commas * _POINTER + numbers * _NUMBER + size
+        size + _YYJSON_VALUE * (strings + numbers + lists + dicts)
+        + lists * _LIST + elements * _POINTER + dicts * _DICT + entries * _DICT_ENTRY
+        + strings * (header + _STRING) + width * size + numbers * _NUMBER
     )
 
 
@@ -164,14 +228,15 @@ def parse(data: bytes, shape: Shape) -> Any:
     after, once the brackets are known to balance (orjson itself stops at 1,024 levels).
     """
     stream = structure(data)
-    brackets = outside_strings(stream)
-    estimate = estimated_decoded_bytes(len(data), stream, brackets)
-    del stream
-    if estimate > shape.max_expansion * len(data) + shape.allowance:
+    estimate = estimated_decoded_bytes(data, stream)
+    limit = shape.max_expansion * len(data) + shape.allowance
+    if estimate > limit:
         raise JsonLimitError(
-            f"would take about {estimate // (1024 * 1024)} MiB once decoded, over {shape.max_expansion}x "
-            f"its size ({brackets.count(b'[') + brackets.count(b'{')} arrays and objects)"
+            f"would take about {_mib(estimate)} once decoded, over the limit of {_mib(limit)} "
+            f"({shape.max_expansion}x its {_mib(len(data))} plus {_mib(shape.allowance)})"
         )
+    brackets = outside_strings(stream)  # small: every structural byte is charged 8 or more above
+    del stream
     try:
         document = _decode(data)
     except ValueError as exc:
@@ -181,6 +246,10 @@ def parse(data: bytes, shape: Shape) -> Any:
     if depth_exceeds(brackets, shape.max_depth):
         raise JsonLimitError(f"is nested more than {shape.max_depth} levels deep")
     return document
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 def one_line(exc: BaseException) -> str:
