@@ -48,12 +48,14 @@ class Shape:
     allowance: int = 8 * 1024 * 1024  # estimated bytes to decode always allowed (see below)
 
 
-# Why 2x past 6 MiB. The loader holds a file's bytes while it decodes them, so decoding
-# S bytes within 2 S + 6 MiB peaks at 3 S + 6 MiB: 3.4x at 16 MiB, 3.1x at 64 MiB, under
-# the 4x of issue #14. CloudFormation takes a template of at most 1 MB (S3; 51,200 bytes
-# inline: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html),
-# and the largest deployable one is estimated at about 6x (real templates: 2.9-6.1x,
-# assets and manifests less), so every deployable file fits the allowance alone.
+# Why 2x past 8 MiB. The loader holds a file's bytes while it decodes them, so decoding
+# S bytes within 2 S + 8 MiB peaks at 3 S + 8 MiB: 3.5x at 16 MiB, 3.1x at 64 MiB, under
+# the 4x of issue #14 (the analysis that follows adds about 1x to the decoded objects,
+# less than the parse buffer it replaces). CloudFormation takes a template of at most 1 MB
+# from S3, 51,200 bytes inline
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html),
+# and real templates are charged 3-8.6x their size, so a deployable one takes at most
+# 8.6 MiB of the 10 MiB a 1 MB file may.
 #
 # What orjson 3.13 allocates on CPython 3.11 (64-bit), in bytes, rounded up. orjson parses
 # with yyjson into one buffer first: a copy of the input, then 16 bytes per value and per
