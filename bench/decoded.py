@@ -6,7 +6,7 @@
 
 Per file: the peak RSS growth of ``orjson.loads`` in a fresh process (yyjson's buffer and
 the Python objects; the file's bytes are read before), and
-``bot.core.bounded_json.estimated_decoded_bytes``, which must never be lower. Files under
+``bot.core.bounded_json.estimate_of``, which must never be lower. Files under
 ``--min-bytes`` and ``tree.json`` (the loader reads only its start) are left out.
 """
 
@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from bench.hostile import SHAPES, write_shape
-from bot.core.bounded_json import estimated_decoded_bytes, structure
+from bot.core.bounded_json import estimate_of
 
 
 def _peak_rss() -> int:
@@ -49,7 +49,7 @@ def _decode_and_report(path: Path) -> int:
 
 def measure(path: Path) -> dict[str, float | str]:
     data = path.read_bytes()
-    estimate = estimated_decoded_bytes(data, structure(data))
+    estimate = estimate_of(data)
     size = len(data)
     return {"file": str(path), "bytes": size, "decoded": peak_of_decoding(path) / size, "estimate": estimate / size}
 

@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.core.bounded_json import Shape, estimated_decoded_bytes, structure
+from bot.core.bounded_json import Shape, estimate_of
 
 ENVIRONMENT = "aws://111111111111/us-east-1"
 
@@ -77,7 +77,7 @@ def _costliest_accepted(item: Callable[[int], bytes], size: int, shape: Shape) -
     while low < high:
         middle = (low + high + 1) // 2
         data = _template(_padded(items[:middle], size))
-        fits = estimated_decoded_bytes(data, structure(data)) <= shape.max_expansion * len(data) + shape.allowance
+        fits = estimate_of(data) <= shape.max_expansion * len(data) + shape.allowance
         low, high = (middle, high) if fits else (low, middle - 1)
     return _padded(items[:low], size)
 

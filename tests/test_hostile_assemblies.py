@@ -200,8 +200,9 @@ def test_a_template_past_what_cloudformation_takes_is_read_with_a_larger_allowan
     bound (about 11x its size); the allowance can be raised for it."""
     folder = functions_app(4000).write(tmp_path / "app")
     assert (folder / "Consumer.template.json").stat().st_size > 2_000_000
-    with pytest.raises(AssemblyError, match=r"^template Consumer.template.json would take about [\d.]+ MiB "
-                                            r"once decoded, over the limit of [\d.]+ MiB \(2x its [\d.]+ MiB plus 8.0 MiB\)$"):
+    refusal = (r"^template Consumer.template.json would take about [\d.]+ MiB once decoded, "
+               r"over the limit of [\d.]+ MiB \(2x its [\d.]+ MiB plus 8.0 MiB\)$")
+    with pytest.raises(AssemblyError, match=refusal):
         load_assembly(folder)
     raised = Limits.from_environment({"CDK_EXPORT_GUARD_DECODE_ALLOWANCE_MB": "32"})
     assert len(load_assembly(folder, raised).stacks["Consumer"].resources) == 4001  # type: ignore[index]
