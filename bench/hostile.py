@@ -10,6 +10,8 @@ Head's one template holds the shape in a queue's property:
 - ``tiny-objects``: ``[{"k":0},...]``, a dict per 8 bytes;
 - ``long-string``: one string of the whole size;
 - ``deep-nesting``: ``[[[...]]]``, half the size deep;
+- ``structure-in-strings``: strings of 1,024 brackets, colons and commas (the check's
+  split at the quotes);
 - padded shapes (``PADDED_ITEMS``): one long string, then as many small items as the
   loader's bound accepts: ``short-strings`` (``"ab"``, a str per 5 bytes),
   ``distinct-strings``, ``latin1-strings`` and ``emoji-strings`` (wider strs),
@@ -91,12 +93,15 @@ def _payload(shape: str, size: int, bound: Shape) -> bytes:
         return b'"' + b"x" * size + b'"'
     if shape == "deep-nesting":
         return b"[" * (size // 2) + b"]" * (size // 2)
+    if shape == "structure-in-strings":
+        item = b'"' + b"[{:," * 256 + b'"'
+        return b"[" + b",".join([item] * (size // (len(item) + 1))) + b"]"
     if shape in PADDED_ITEMS:
         return _costliest_accepted(PADDED_ITEMS[shape], size, bound)
     raise ValueError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")
 
 
-SHAPES = ("nested-arrays", "tiny-objects", "long-string", "deep-nesting", *PADDED_ITEMS)
+SHAPES = ("nested-arrays", "tiny-objects", "long-string", "deep-nesting", "structure-in-strings", *PADDED_ITEMS)
 
 
 def write_shape(out_dir: Path, shape: str, megabytes: float, bound: Shape | None = None) -> tuple[Path, Path]:

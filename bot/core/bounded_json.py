@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,57 +168,89 @@ def string_cost(data: bytes) -> tuple[int, int]:
     return _UCS2_HEADER, 2
 
 
-_CHUNK = 16 * 1024  # a split's pieces stay under a megabyte, whatever the stream holds
+_CHUNK = 64 * 1024  # a piece of the file checked at once: its splits stay a few megabytes
 
 
-def outside_strings(stream: bytes, chunk: int = _CHUNK) -> bytes:
-    """The brackets, colons and commas of a ``structure`` stream that are not inside a
-    JSON string, in order (keys like ``Fn::GetAtt`` and ARNs hold colons, text commas).
+@dataclass(frozen=True)
+class Structure:
+    """What the byte-level check counts: strings (keys included), and outside strings the
+    ``[``, ``{``, ``:`` and ``,``, and the brackets in order (None: past the cap asked for)."""
 
-    Strings with no structure inside are ``""`` in the stream, and two strings always have
-    a colon or a comma between them: dropping every ``""`` drops exactly those strings.
-    The rest is split at its quotes chunk by chunk, so a stream of nothing but quotes
-    never makes millions of pieces at once.
+    strings: int
+    lists: int
+    dicts: int
+    entries: int
+    commas: int
+    brackets: bytes | None
+
+
+def _pieces(data: bytes, size: int) -> Iterator[bytes]:
+    """``data`` in pieces of about ``size`` bytes, each ending on a byte that is not a
+    backslash, so no escape is cut in two."""
+    start, end_of_data = 0, len(data)
+    while start < end_of_data:
+        end = min(start + size, end_of_data)
+        while end < end_of_data and data[end - 1] == 0x5C:
+            end += 1
+        yield data[start:end]
+        start = end
+
+
+def scan_structure(data: bytes, max_brackets: int | None = None, chunk: int = _CHUNK) -> Structure:
+    """The ``Structure`` of ``data``, a piece at a time: no copy of the whole file is made,
+    only the brackets are kept (none once there are more than ``max_brackets``).
+
+    Keys like ``Fn::GetAtt`` and ARNs hold colons, text commas: what counts is outside
+    strings. In each piece's ``structure``, strings with no structure inside are ``""``
+    (dropping two adjacent quotes keeps every other byte on its side); the rest is split at
+    the quotes, the pieces outside strings kept.
     """
-    stream = stream.replace(b'""', b"")
-    if b'"' not in stream:
-        return stream
-    parts = []
+    strings = lists = dicts = entries = commas = kept = 0
+    brackets: list[bytes] | None = []
     inside = False
-    for start in range(0, len(stream), chunk):
-        pieces = stream[start:start + chunk].split(b'"')
-        parts.append(b"".join(pieces[1::2] if inside else pieces[::2]))
-        inside ^= len(pieces) % 2 == 0  # an odd number of quotes in the chunk
-    return b"".join(parts)
+    for piece in _pieces(data, chunk):
+        stream = structure(piece)
+        quotes = stream.count(b'"')
+        parts = stream.replace(b'""', b"").split(b'"')
+        outside = b"".join(parts[1::2] if inside else parts[::2])
+        inside ^= quotes % 2 == 1
+        strings += quotes
+        lists += outside.count(b"[")
+        dicts += outside.count(b"{")
+        entries += outside.count(b":")
+        commas += outside.count(b",")
+        if brackets is not None:
+            brackets.append(outside.translate(None, b":,"))
+            kept += len(brackets[-1])
+            if max_brackets is not None and kept > max_brackets:
+                brackets = None
+    return Structure(strings // 2, lists, dicts, entries, commas,
+                     None if brackets is None else b"".join(brackets))
 
 
-def estimated_decoded_bytes(data: bytes, stream: bytes, outside: bytes) -> int:
+def estimated_decoded_bytes(data: bytes, counts: Structure) -> int:
     """An upper bound on the memory ``orjson.loads(data)`` takes at its peak (yyjson's buffer
-    and the Python objects); ``stream`` is ``structure(data)``, ``outside`` its
-    ``outside_strings``.
+    and the Python objects); ``counts`` is ``scan_structure(data)``.
 
     From the containers, strings (keys included), entries (colons outside strings),
     elements (at most the commas plus one per container and the root) and the values that
     are neither (numbers, literals); characters are at most the file's bytes.
     """
     size = len(data)
-    lists, dicts = outside.count(b"["), outside.count(b"{")
-    entries, commas = outside.count(b":"), outside.count(b",")
-    strings = stream.count(b'"') // 2
-    elements = commas + lists + dicts + 1
-    numbers = max(0, commas + 2 - strings + entries)  # elements - string values - container values
+    lists, dicts, strings = counts.lists, counts.dicts, counts.strings
+    elements = counts.commas + lists + dicts + 1
+    numbers = max(0, counts.commas + 2 - strings + counts.entries)  # elements - string and container values
     header, width = string_cost(data)
     return (
         size + _YYJSON_VALUE * (strings + numbers + lists + dicts)
-        + lists * _LIST + elements * _POINTER + dicts * _DICT + entries * _DICT_ENTRY
+        + lists * _LIST + elements * _POINTER + dicts * _DICT + counts.entries * _DICT_ENTRY
         + strings * (header + _STRING) + width * size + numbers * _NUMBER
     )
 
 
 def estimate_of(data: bytes) -> int:
     """``estimated_decoded_bytes`` of ``data`` alone (benchmarks and tests)."""
-    stream = structure(data)
-    return estimated_decoded_bytes(data, stream, outside_strings(stream))
+    return estimated_decoded_bytes(data, scan_structure(data, max_brackets=0))
 
 
 def parse(data: bytes, shape: Shape) -> Any:
@@ -226,18 +259,18 @@ def parse(data: bytes, shape: Shape) -> Any:
     The decoded size is checked before decoding (that is the memory to protect); the depth
     after, once the brackets are known to balance (orjson itself stops at 1,024 levels).
     """
-    stream = structure(data)
-    outside = outside_strings(stream)
-    estimate = estimated_decoded_bytes(data, stream, outside)
-    del stream
+    # Brackets of a file within the bound are few (each is charged 80 or more); past this
+    # many, the scan drops them and a second scan reads them if the file is within it.
+    counts = scan_structure(data, max_brackets=len(data) // 16)
+    estimate = estimated_decoded_bytes(data, counts)
     limit = shape.max_expansion * len(data) + shape.allowance
     if estimate > limit:
         raise JsonLimitError(
             f"would take about {_mib(estimate)} once decoded, over the limit of {_mib(limit)} "
             f"({shape.max_expansion}x its {_mib(len(data))} plus {_mib(shape.allowance)})"
         )
-    brackets = outside.translate(None, b":,")  # small: every structural byte is charged 8 or more above
-    del outside
+    brackets = counts.brackets if counts.brackets is not None else scan_structure(data).brackets or b""
+    del counts
     try:
         document = _decode(data)
     except ValueError as exc:
