@@ -1,63 +1,57 @@
-"""How much memory JSON files take decoded, against the loader's estimate (issue #14, memory).
+"""How much memory decoding JSON files takes, against the loader's bound (issue #14, memory).
 
     python -m bench.decoded FILE...          # the 8 costliest, and the largest estimate
     python -m bench.decoded --shape short-strings --megabytes 4
+    python -m bench.decoded --peak FILE      # one number: the peak RSS growth of decoding FILE
 
-Per file: the bytes ``orjson.loads`` leaves allocated (tracemalloc, one file at a time),
-``bot.core.bounded_json.estimated_decoded_bytes``, and that estimate with each repeated
-object key charged once (orjson shares repeated keys of up to 64 bytes): what a loader
-that told repeated keys from distinct ones could charge. Files under ``--min-bytes``
-(the loader always allows 4 MiB) and ``tree.json`` (the loader reads only its start)
-are left out.
+Per file: the peak RSS growth of ``orjson.loads`` in a fresh process (yyjson's buffer and
+the Python objects; the file's bytes are read before), and
+``bot.core.bounded_json.estimate_of``, which must never be lower. Files under
+``--min-bytes`` and ``tree.json`` (the loader reads only its start) are left out.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import re
+import subprocess
 import sys
 import tempfile
-import tracemalloc
 from pathlib import Path
 
-import orjson
-
 from bench.hostile import SHAPES, write_shape
-from bot.core.bounded_json import _STRING, estimated_decoded_bytes, outside_strings, structure
-
-_KEY = re.compile(rb'"((?:[^"\\]|\\.){0,64})"\s*:')
+from bot.core.bounded_json import estimate_of
 
 
-def distinct_keys(data: bytes, cap: int = 65536) -> int | None:
-    """Distinct object keys of up to 64 bytes; None past ``cap``."""
-    seen: set[bytes] = set()
-    for match in _KEY.finditer(data):
-        seen.add(match.group(1))
-        if len(seen) > cap:
-            return None
-    return len(seen)
+def _peak_rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise OSError("no VmHWM in /proc/self/status")
 
 
-def decoded_bytes(data: bytes) -> int:
-    gc.collect()
-    tracemalloc.start()
+def peak_of_decoding(path: Path) -> int:
+    """Peak RSS growth of ``orjson.loads`` of ``path``'s bytes, in a fresh process (Linux)."""
+    out = subprocess.run([sys.executable, "-m", "bench.decoded", "--peak", str(path)],
+                         check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    return int(out.stdout)
+
+
+def _decode_and_report(path: Path) -> int:
+    import orjson
+
+    data = path.read_bytes()
+    before = _peak_rss()
     document = orjson.loads(data)
-    current, _ = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    print(_peak_rss() - before)
     del document
-    return current
+    return 0
 
 
 def measure(path: Path) -> dict[str, float | str]:
     data = path.read_bytes()
-    stream = structure(data)
-    estimate = estimated_decoded_bytes(len(data), stream, outside_strings(stream))
-    keys, distinct = stream.count(b":"), distinct_keys(data)
-    refined = estimate if distinct is None else estimate - (keys - distinct) * _STRING
+    estimate = estimate_of(data)
     size = len(data)
-    return {"file": str(path), "bytes": size, "decoded": decoded_bytes(data) / size,
-            "estimate": estimate / size, "distinct_keys_estimate": refined / size}
+    return {"file": str(path), "bytes": size, "decoded": peak_of_decoding(path) / size, "estimate": estimate / size}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shape", choices=SHAPES, action="append", default=[])
     parser.add_argument("--megabytes", type=int, default=4)
     parser.add_argument("--min-bytes", type=int, default=20_000)
+    parser.add_argument("--peak", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.peak:
+        return _decode_and_report(args.peak)
     files = [f for f in args.files if f.name != "tree.json" and f.stat().st_size >= args.min_bytes]
     with tempfile.TemporaryDirectory() as scratch:
         for shape in args.shape:
@@ -76,12 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print("no files to measure", file=sys.stderr)
         return 2
-    print(f"{len(rows)} files; decoded, estimate, estimate with repeated keys charged once (x the size)")
+    print(f"{len(rows)} files; peak RSS growth of decoding, the loader's estimate (x the size)")
     shown = sorted(rows, key=lambda r: -float(r["decoded"]))[:8]
-    shown += [r for r in sorted(rows, key=lambda r: -float(r["distinct_keys_estimate"]))[:1] if r not in shown]
+    shown += [r for r in sorted(rows, key=lambda r: -float(r["estimate"]))[:1] if r not in shown]
     for row in shown:
-        print(f"{row['decoded']:6.2f} {row['estimate']:6.2f} {row['distinct_keys_estimate']:6.2f}"
-              f" {row['bytes']:>10,}  {str(row['file'])[-70:]}")
+        print(f"{row['decoded']:6.2f} {row['estimate']:6.2f} {row['bytes']:>10,}  {str(row['file'])[-70:]}")
     return 0
 
 

@@ -8,8 +8,8 @@
 
 Each prints one JSON object on stdout. "The analysis" is what ``cdk-export-guard
 analyze`` does without ``--source``/``--repo`` (``bot.cli.analyze.run_analysis``):
-load both assemblies, ``build_context``, ``analyze``, ``attach_plans``; the phases are
-timed one by one.
+load both assemblies (within ``Limits.from_environment``, as the CLI), ``build_context``,
+``analyze``, ``attach_plans``; the phases are timed one by one.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import cProfile
 import gc
 import io
 import json
+import os
 import pstats
 import resource
 import statistics
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.analysis import analyze
-from bot.core.assembly import AssemblyError, load_assemblies
+from bot.core.assembly import AssemblyError, Limits, load_assemblies
 from bot.core.context import build_context
 from bot.core.model import AnalysisResult
 from bot.plans.planner import attach_plans
@@ -45,7 +46,7 @@ def analysis(base: Path, head: Path) -> tuple[AnalysisResult, dict[str, float]]:
     (what other users of a shared machine do not inflate).
     """
     marks = [(time.perf_counter(), time.process_time())]
-    base_assembly, head_assembly = load_assemblies(base, head)
+    base_assembly, head_assembly = load_assemblies(base, head, Limits.from_environment(os.environ))
     marks.append((time.perf_counter(), time.process_time()))
     context = build_context(base_assembly, head_assembly)
     marks.append((time.perf_counter(), time.process_time()))

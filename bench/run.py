@@ -21,8 +21,9 @@ judged on CPU time, which other users of the machine do not inflate.
    simulated in process: linear, as the fan-out.
 5. Peak memory: the 200-stack pair against its size on disk, and 16 MB and 64 MB templates
    of each hostile shape (``bench.hostile.SHAPES``: nested empty arrays, tiny objects, a
-   long string, deep nesting, short strings padded to just under the loader's bound)
-   against their size. Goal <= 4x.
+   long string, deep nesting, and short strings, wide strings, numbers, literals, one-key
+   dicts and long keys each padded to just under the loader's bound) against their size.
+   Goal <= 4x.
 6. ``make test`` on a fresh clone (``--test-loop``: clones this checkout into a temporary
    folder and runs it with an empty synth cache; several minutes). Goal <= 5 min.
 

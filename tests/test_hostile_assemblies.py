@@ -176,19 +176,36 @@ def test_memory_stays_within_4x_a_template_of_nested_empty_arrays(tmp_path: Path
     assert peak <= 4 * size, f"peak {peak / 1e6:.0f} MB for a {size / 1e6:.0f} MB template"
 
 
-def test_a_large_real_shaped_template_is_not_refused(tmp_path: Path) -> None:
-    """The decoded-size bound must not refuse what cdk synth writes: 4,000 functions, 2 MB."""
+def functions_app(count: int) -> AppBuilder:
     app = layer_app("k1")
     consumer = app.stacks["Consumer"]
-    for i in range(4000):
+    for i in range(count):
         consumer.resource(f"Fn{i}", "AWS::Lambda::Function", Role={"Fn::GetAtt": [f"Role{i}", "Arn"]},
                           Handler="index.handler", Runtime="python3.12",
                           Layers=[import_value("Producer:ExportsOutputRefLayer")],
                           Environment={"Variables": {"TABLE": {"Ref": "Table"}, "N": str(i)}},
                           Tags=[{"Key": "team", "Value": "orders"}])
-    folder = app.write(tmp_path / "app")
+    return app
+
+
+def test_the_largest_deployable_template_is_not_refused(tmp_path: Path) -> None:
+    """CloudFormation takes 500 resources a stack (cloudformation-limits.html); dense ones, 12x
+    their size in the estimate, still fit the allowance whole."""
+    folder = functions_app(499).write(tmp_path / "app")
+    assert len(load_assembly(folder).stacks["Consumer"].resources) == 500  # type: ignore[index]
+
+
+def test_a_template_past_what_cloudformation_takes_is_read_with_a_larger_allowance(tmp_path: Path) -> None:
+    """4,000 functions, 2.3 MB: over CloudFormation's 500 resources and 1 MB, and over the
+    bound (about 11x its size); the allowance can be raised for it."""
+    folder = functions_app(4000).write(tmp_path / "app")
     assert (folder / "Consumer.template.json").stat().st_size > 2_000_000
-    assert len(load_assembly(folder).stacks["Consumer"].resources) == 4001  # type: ignore[index]
+    refusal = (r"^template Consumer.template.json would take about [\d.]+ MiB once decoded, "
+               r"over the limit of [\d.]+ MiB \(2x its [\d.]+ MiB plus 8.0 MiB\)$")
+    with pytest.raises(AssemblyError, match=refusal):
+        load_assembly(folder)
+    raised = Limits.from_environment({"CDK_EXPORT_GUARD_DECODE_ALLOWANCE_MB": "32"})
+    assert len(load_assembly(folder, raised).stacks["Consumer"].resources) == 4001  # type: ignore[index]
 
 
 def test_the_depth_limit_can_be_raised_by_the_environment(tmp_path: Path) -> None:

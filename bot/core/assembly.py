@@ -52,11 +52,13 @@ class Limits:
     max_total_bytes: int = 2 * 1024 * 1024 * 1024
     max_nesting: int = 32  # Stage depth and nested-stack depth
     max_depth: int = Shape.max_depth  # JSON nesting inside one file
-    max_expansion: int = Shape.max_expansion  # estimated decoded bytes per byte of a file
+    max_expansion: int = Shape.max_expansion  # estimated bytes to decode per byte of a file
+    decode_allowance: int = Shape.allowance  # estimated bytes to decode any file may take
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Limits:
-        """Defaults, overridden by CDK_EXPORT_GUARD_MAX_FILE_MB / _MAX_TOTAL_MB / _MAX_NESTING."""
+        """Defaults, overridden by CDK_EXPORT_GUARD_MAX_FILE_MB / _MAX_TOTAL_MB / _MAX_NESTING /
+        _MAX_DEPTH / _MAX_EXPANSION / _DECODE_ALLOWANCE_MB."""
         def number(name: str, default: int, scale: int = 1) -> int:
             text = env.get(f"CDK_EXPORT_GUARD_{name}", "").strip()
             if not text:
@@ -72,11 +74,12 @@ class Limits:
             max_nesting=number("MAX_NESTING", cls.max_nesting),
             max_depth=number("MAX_DEPTH", cls.max_depth),
             max_expansion=number("MAX_EXPANSION", cls.max_expansion),
+            decode_allowance=number("DECODE_ALLOWANCE_MB", cls.decode_allowance, mib),
         )
 
     @property
     def shape(self) -> Shape:
-        return Shape(max_depth=self.max_depth, max_expansion=self.max_expansion)
+        return Shape(max_depth=self.max_depth, max_expansion=self.max_expansion, allowance=self.decode_allowance)
 
 
 @dataclass

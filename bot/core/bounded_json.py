@@ -3,13 +3,15 @@
 A fork's pull request controls the cloud assembly, so a file may be a FIFO (a plain
 ``open`` waits forever for a writer), nested thousands of levels deep (the analysis
 recurses into values: ``RecursionError``), or small on disk and huge once decoded
-(16 MB of ``[[],[],...]`` decodes to 400 MB of Python lists). The shape is checked on
+(16 MB of ``[[],[],...]`` decodes to 400 MB of Python lists; 16 MB of ``["ab",...]``
+to 200 MB of strs). The shape is checked on
 the bytes, before anything is decoded:
 
 - depth: the brackets outside strings, innermost pairs removed one level per pass;
-- decoded size: an upper estimate from the counts of brackets, quotes, colons and
-  commas, which must stay within ``max_expansion`` times the file's size (plus a small
-  allowance, so small files are never refused).
+- decoded size: an upper bound on what decoding takes at its peak (orjson's parse
+  buffer and the Python objects), from the counts of brackets, quotes, colons and
+  commas and the widest character, which must stay within ``max_expansion`` times the
+  file's size plus an allowance that every deployable template fits in.
 
 Every failure is a :class:`JsonLimitError` whose message is one line.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,16 +45,39 @@ class JsonLimitError(Exception):
 @dataclass(frozen=True)
 class Shape:
     max_depth: int = 100  # real templates: 13 at most (corpus, test apps, bench)
-    max_expansion: int = 10  # estimated decoded bytes per byte on disk; real templates: <= 7.6
-    allowance: int = 4 * 1024 * 1024  # estimated decoded bytes always allowed (small files)
+    max_expansion: int = 2  # estimated bytes to decode per byte on disk, past the allowance
+    allowance: int = 8 * 1024 * 1024  # estimated bytes to decode always allowed (see below)
 
 
-# CPython 3.11 (64-bit) object sizes, rounded up: a list with its GC header (64), a dict
-# (72, and 112 more once it holds a key), a dict entry (40), a str (56), a float or big
-# int (32), a pointer (8). orjson reuses repeated keys, so real templates are charged
-# about twice what they take (1.2-3.4x their size decoded, 2.5-7.6x estimated); shapes
-# made of nothing but containers, keys or numbers are charged at least what they take.
-_LIST, _DICT, _DICT_USED, _ENTRY, _STRING, _NUMBER, _POINTER = 64, 72, 112, 40, 56, 32, 8
+# Why 2x past 8 MiB. The loader holds a file's bytes while it decodes them, so decoding
+# S bytes within 2 S + 8 MiB peaks at 3 S + 8 MiB: 3.5x at 16 MiB, 3.1x at 64 MiB, under
+# the 4x of issue #14 (the analysis that follows adds about 1x to the decoded objects,
+# less than the parse buffer it replaces). CloudFormation takes a template of at most 1 MB
+# from S3, 51,200 bytes inline
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html),
+# and real templates are charged 3-8.6x their size, so a deployable one takes at most
+# 8.6 MiB of the 10 MiB a 1 MB file may.
+#
+# What orjson 3.13 allocates on CPython 3.11 (64-bit), in bytes, rounded up. orjson parses
+# with yyjson into one buffer first: a copy of the input, then 16 bytes per value and per
+# key (orjson src/deserialize/backend/yyjson.rs; yyjson.c ``yyjson_read_opts`` copies the
+# input unless it reads in place), and builds the Python objects while that buffer lives.
+# Python objects come from pymalloc in 16-byte size classes (blocks over 512 from malloc).
+# Measured against ``sys.getsizeof`` and the RSS of fresh processes (docs/performance.md).
+_YYJSON_VALUE = 16
+_LIST = 64 + 16  # PyListObject with its GC header (56, rounded); its item array's rounding
+_POINTER = 8  # a list item; orjson sizes each list to its length (``PyList_New(len)``)
+# A dict presized for n keys takes at most 144 + 48 n: 64 empty, 192 for 1-5 keys (64 and a
+# 120-byte key table), 272 for 6, 648 for 11, 1,184 for 22 (the tightest), 37 a key at 1,000.
+_DICT, _DICT_ENTRY = 144, 48
+_STRING = 15  # a str's rounding to 16; its header below, then 1, 2 or 4 bytes a character
+_NUMBER = 48  # an int up to 64 bits (36) or a float (24); true, false, null, -5..256: none
+# str headers by widest character (``sys.getsizeof("")``: 49; "é": 74; "中": 76; "😀": 80);
+# orjson shares keys of up to 64 bytes through a 2,048-slot direct-mapped cache
+# (src/deserialize/pyobject.rs, cache.rs): colliding keys evict each other, so every key
+# is charged as a new str.
+_ASCII_HEADER, _UCS2_HEADER, _UCS4_HEADER = 49, 74, 76
+_FOUR_BYTE_UTF8 = re.compile(rb"[\xf0-\xff]")
 
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}:,')
 
@@ -103,19 +129,6 @@ def structure(data: bytes) -> bytes:
     return data.translate(None, _NOT_STRUCTURE)
 
 
-def outside_strings(stream: bytes) -> bytes:
-    """The brackets of a ``structure`` stream that are not inside a JSON string, in order.
-
-    Adjacent quotes are dropped in pairs: an empty string, or a string's end and the
-    next one's start with no bracket between them (merging two strings keeps every
-    bracket that was inside one inside one). The few strings left contain brackets.
-    """
-    brackets = stream.translate(None, b":,").replace(b'""', b"")
-    if b'"' in brackets:
-        brackets = b"".join(brackets.split(b'"')[::2])
-    return brackets
-
-
 _INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
@@ -141,20 +154,103 @@ def depth_exceeds(brackets: bytes, limit: int) -> bool:
     return bool(brackets)
 
 
-def estimated_decoded_bytes(size: int, stream: bytes, brackets: bytes) -> int:
-    """An upper estimate of the memory a document of ``size`` bytes takes decoded.
+def string_cost(data: bytes) -> tuple[int, int]:
+    """(header, bytes per character) of the widest str ``data`` can decode to.
 
-    ``stream`` is its ``structure``, ``brackets`` those outside strings. Strings are
-    charged their bytes once: a string mixing ASCII with characters outside the Basic
-    Multilingual Plane (emoji) takes up to 4x that, which is not charged.
+    Pure ASCII with no ``\\u`` escape: ASCII strs. A character past U+FFFF (a 4-byte UTF-8
+    sequence or an escape) makes its whole str 4 bytes a character, ASCII included.
     """
-    lists, dicts = brackets.count(b"["), brackets.count(b"{")
-    strings, entries, commas = stream.count(b'"') // 2, stream.count(b":"), stream.count(b",")
-    numbers = max(0, commas + 1 - strings + entries)  # values that are not strings nor keys
+    escaped = b"\\" in data and b"\\u" in data  # the first is a memchr, 10x faster
+    if data.isascii() and not escaped:
+        return _ASCII_HEADER, 1
+    if escaped or _FOUR_BYTE_UTF8.search(data):
+        return _UCS4_HEADER, 4
+    return _UCS2_HEADER, 2
+
+
+_CHUNK = 64 * 1024  # a piece of the file checked at once: its splits stay a few megabytes
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What the byte-level check counts: strings (keys included), and outside strings the
+    ``[``, ``{``, ``:`` and ``,``, and the brackets in order (None: past the cap asked for)."""
+
+    strings: int
+    lists: int
+    dicts: int
+    entries: int
+    commas: int
+    brackets: bytes | None
+
+
+def _pieces(data: bytes, size: int) -> Iterator[bytes]:
+    """``data`` in pieces of about ``size`` bytes, each ending on a byte that is not a
+    backslash, so no escape is cut in two."""
+    start, end_of_data = 0, len(data)
+    while start < end_of_data:
+        end = min(start + size, end_of_data)
+        while end < end_of_data and data[end - 1] == 0x5C:
+            end += 1
+        yield data[start:end]
+        start = end
+
+
+def scan_structure(data: bytes, max_brackets: int | None = None, chunk: int = _CHUNK) -> Structure:
+    """The ``Structure`` of ``data``, a piece at a time: no copy of the whole file is made,
+    only the brackets are kept (none once there are more than ``max_brackets``).
+
+    Keys like ``Fn::GetAtt`` and ARNs hold colons, text commas: what counts is outside
+    strings. In each piece's ``structure``, strings with no structure inside are ``""``
+    (dropping two adjacent quotes keeps every other byte on its side); the rest is split at
+    the quotes, the pieces outside strings kept.
+    """
+    strings = lists = dicts = entries = commas = kept = 0
+    brackets: list[bytes] | None = []
+    inside = False
+    for piece in _pieces(data, chunk):
+        stream = structure(piece)
+        quotes = stream.count(b'"')
+        parts = stream.replace(b'""', b"").split(b'"')
+        outside = b"".join(parts[1::2] if inside else parts[::2])
+        inside ^= quotes % 2 == 1
+        strings += quotes
+        lists += outside.count(b"[")
+        dicts += outside.count(b"{")
+        entries += outside.count(b":")
+        commas += outside.count(b",")
+        if brackets is not None:
+            brackets.append(outside.translate(None, b":,"))
+            kept += len(brackets[-1])
+            if max_brackets is not None and kept > max_brackets:
+                brackets = None
+    return Structure(strings // 2, lists, dicts, entries, commas,
+                     None if brackets is None else b"".join(brackets))
+
+
+def estimated_decoded_bytes(data: bytes, counts: Structure) -> int:
+    """An upper bound on the memory ``orjson.loads(data)`` takes at its peak (yyjson's buffer
+    and the Python objects); ``counts`` is ``scan_structure(data)``.
+
+    From the containers, strings (keys included), entries (colons outside strings),
+    elements (at most the commas plus one per container and the root) and the values that
+    are neither (numbers, literals); characters are at most the file's bytes.
+    """
+    size = len(data)
+    lists, dicts, strings = counts.lists, counts.dicts, counts.strings
+    elements = counts.commas + lists + dicts + 1
+    numbers = max(0, counts.commas + 2 - strings + counts.entries)  # elements - string and container values
+    header, width = string_cost(data)
     return (
-        lists * _LIST + dicts * _DICT + min(dicts, entries) * _DICT_USED + entries * _ENTRY
-        + strings * _STRING + commas * _POINTER + numbers * _NUMBER + size
+        size + _YYJSON_VALUE * (strings + numbers + lists + dicts)
+        + lists * _LIST + elements * _POINTER + dicts * _DICT + counts.entries * _DICT_ENTRY
+        + strings * (header + _STRING) + width * size + numbers * _NUMBER
     )
+
+
+def estimate_of(data: bytes) -> int:
+    """``estimated_decoded_bytes`` of ``data`` alone (benchmarks and tests)."""
+    return estimated_decoded_bytes(data, scan_structure(data, max_brackets=0))
 
 
 def parse(data: bytes, shape: Shape) -> Any:
@@ -163,15 +259,18 @@ def parse(data: bytes, shape: Shape) -> Any:
     The decoded size is checked before decoding (that is the memory to protect); the depth
     after, once the brackets are known to balance (orjson itself stops at 1,024 levels).
     """
-    stream = structure(data)
-    brackets = outside_strings(stream)
-    estimate = estimated_decoded_bytes(len(data), stream, brackets)
-    del stream
-    if estimate > shape.max_expansion * len(data) + shape.allowance:
+    # Brackets of a file within the bound are few (each is charged 80 or more); past this
+    # many, the scan drops them and a second scan reads them if the file is within it.
+    counts = scan_structure(data, max_brackets=len(data) // 16)
+    estimate = estimated_decoded_bytes(data, counts)
+    limit = shape.max_expansion * len(data) + shape.allowance
+    if estimate > limit:
         raise JsonLimitError(
-            f"would take about {estimate // (1024 * 1024)} MiB once decoded, over {shape.max_expansion}x "
-            f"its size ({brackets.count(b'[') + brackets.count(b'{')} arrays and objects)"
+            f"would take about {_mib(estimate)} once decoded, over the limit of {_mib(limit)} "
+            f"({shape.max_expansion}x its {_mib(len(data))} plus {_mib(shape.allowance)})"
         )
+    brackets = counts.brackets if counts.brackets is not None else scan_structure(data).brackets or b""
+    del counts
     try:
         document = _decode(data)
     except ValueError as exc:
@@ -181,6 +280,10 @@ def parse(data: bytes, shape: Shape) -> Any:
     if depth_exceeds(brackets, shape.max_depth):
         raise JsonLimitError(f"is nested more than {shape.max_depth} levels deep")
     return document
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 def one_line(exc: BaseException) -> str:
