@@ -48,6 +48,23 @@ class Tree:
 
     path: Path
     context: Mapping[str, str] = field(default_factory=dict)
+    # The folder each state copies around the app (the repository root): apps read files
+    # outside their own folder (``Code.from_asset('../functions')`` next to ``cdk/``), and a
+    # copy of the app folder alone cannot synthesize them. None: the app folder alone.
+    root: Path | None = None
+
+
+def root_above(app_dir: Path, depth: int) -> Path:
+    """The folder ``depth`` levels above ``app_dir``: the checkout's root when the app is
+    ``depth`` folders deep in it (the same app folder in the base and head checkouts)."""
+    resolved = app_dir.resolve()
+    return resolved.parents[depth - 1] if 0 < depth <= len(resolved.parents) else resolved
+
+
+def repository_root(app_dir: Path) -> Path | None:
+    """The nearest folder at or above ``app_dir`` holding ``.git`` (a folder, or a worktree's file)."""
+    resolved = app_dir.resolve()
+    return next((folder for folder in (resolved, *resolved.parents) if (folder / ".git").exists()), None)
 
 
 @dataclass(frozen=True)
@@ -266,8 +283,7 @@ def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
     """Build one state in ``folder`` (its ``app`` copy and ``cdk.out``); the tree is only read."""
     tree = options.base if state.tree == "base" else options.head
     assert tree is not None
-    app = folder / "app"
-    shutil.copytree(tree.path, app, ignore=_COPY_IGNORE, symlinks=True)
+    app = scratch_copy(tree, folder)
     for installed in ("node_modules", ".venv"):  # the dependencies as installed, not copied
         dependencies = _installed(tree.path, installed)
         if dependencies is not None:
@@ -278,6 +294,14 @@ def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
         return options.synth(app, folder / "cdk.out", context)
     return synthesize(app, folder / "cdk.out", app_command=options.app_command, context=context,
                       extra_env=options.env).out_dir
+
+
+def scratch_copy(tree: Tree, folder: Path) -> Path:
+    """Copy ``tree``'s root (or its app folder alone) into ``folder``; the app folder's copy."""
+    root = (tree.root or tree.path).resolve()
+    inside = tree.path.resolve().relative_to(root)
+    shutil.copytree(root, folder / "tree", ignore=_COPY_IGNORE, symlinks=True)
+    return folder / "tree" / inside
 
 
 def _installed(tree: Path, name: str) -> Path | None:
@@ -309,8 +333,13 @@ def apply_changes(app: Path, changes: Iterable[Change]) -> None:
             target = (app / change.path).resolve()
             if not target.is_relative_to(app.resolve()):
                 raise PatchError(f"patch path {change.path} leaves the app folder")
-            text = target.read_text(encoding="utf-8")
-            target.write_text(apply(text, change.diff), encoding="utf-8")
+            # newline="" keeps the file's line endings: the patch was made against its exact
+            # text (\r\n included), as git apply reads it; a byte-order mark is not part of it
+            with open(target, encoding="utf-8", newline="") as handle:
+                text = handle.read()
+            mark = "\ufeff" if text.startswith("\ufeff") else ""
+            with open(target, "w", encoding="utf-8", newline="") as handle:
+                handle.write(mark + apply(text.removeprefix(mark), change.diff))
         else:
             raise PatchError(f"a {change.kind} change cannot be applied by a tool")
 
