@@ -43,3 +43,26 @@ def test_ts_crlf_consumers_every_route_is_synthesized_and_keeps_the_file_shape(s
         again = replay(synth_app, name, printed_finding, plan_from_json(printed))
         assert (printed["verification"]["level"] == "synthesized") == (again.verification.level is Level.SYNTHESIZED), \
             (printed["strategy"], again.verification)
+
+
+def test_named_and_automatic_value_changes_get_one_plan_that_does_both(synth_app: SynthApp) -> None:
+    """Kilianrm/cloud-expenses-app with a hand-named output of the table's name: a renamed
+    table changed three exports, and every plan was ``none`` ("no combined plan was
+    accepted"). One plan covers all three: the flag for the automatic references and an
+    SSM parameter for the hand-named one, in the same two changes."""
+    name = "named_and_automatic"
+    result = analyzed(synth_app, name)
+    assert [f.rule for f in result.findings] == ["export-value-change-in-use"] * 3
+    plan = result.findings[0].remediation
+    assert plan is not None and plan.verification.level is Level.SYNTHESIZED, plan.verification
+    assert set(plan.covers) == {f.id for f in result.findings}
+    assert all(f.remediation == plan for f in result.findings)
+    change1, change2 = [s for s in plan.steps if s.commands]
+    assert [c.kind for c in change1.changes][0] == "context" and change1.changes[0].value == "both"
+    assert change2.changes[0].value == "weak" and "--force" in change2.commands[0]
+    assert any('value_for_string_parameter(self, "/cdk-export-guard/orders-table-name")' in (c.diff or "")
+               for c in change1.changes)
+    for printed_finding, printed in printed_plans(result):
+        again = replay(synth_app, name, printed_finding, plan_from_json(printed))
+        assert (printed["verification"]["level"] == "synthesized") == (again.verification.level is Level.SYNTHESIZED), \
+            (printed["strategy"], again.verification)
