@@ -80,15 +80,23 @@ def is_mixed(group: list[Finding]) -> bool:
         and all(f.rule in VALUE_RULES + REMOVED_RULES and f.export for f in group)
 
 
-def _plan_mixed(planning: Planning, group: list[Finding]) -> Plan | None:
+def _one_producer(planning: Planning, group: list[Finding]) -> tuple[str, list[str], AppVersion] | None:
+    """The group's one producer, its consumers and the head scoped to them; None when the
+    group has several producers or a consumer is gone from head."""
     producers = {planning.selector(f.producer_key) for f in group if f.producer_key}
     if len(producers) != 1:
         return None
     (producer,) = producers
     consumers = sorted({planning.selector(k) for f in group for k in f.consumer_keys})
     head = planning.scoped_head([producer, *consumers])
-    if any(c not in head.stacks for c in consumers):
+    return None if any(c not in head.stacks for c in consumers) else (producer, consumers, head)
+
+
+def _plan_mixed(planning: Planning, group: list[Finding]) -> Plan | None:
+    scope = _one_producer(planning, group)
+    if scope is None:
         return None
+    producer, consumers, head = scope
     plan = planning.choose(_mixed_candidates(planning, group, head, producer, consumers))
     return plan if plan.checked else None
 
@@ -113,16 +121,11 @@ def _plan_values(planning: Planning, group: list[Finding]) -> Plan | None:
     renamed table: its automatic Ref and Arn exports and a CfnOutput of its name). The weak
     split is refused (the hand-named value still changes while imported) and so is the SSM
     split of the hand-named one (the automatic ones still change): only both together work."""
-    producers = {planning.selector(f.producer_key) for f in group if f.producer_key}
     named = [f.export for f in group if f.export and not automatic(f.export)]
-    if len(producers) != 1 or len(named) != 1 or len(named) == len(group) \
-            or supported(planning.library) is False:
+    scope = _one_producer(planning, group)
+    if scope is None or len(named) != 1 or len(named) == len(group) or supported(planning.library) is False:
         return None
-    (producer,) = producers
-    consumers = sorted({planning.selector(k) for f in group for k in f.consumer_keys})
-    head = planning.scoped_head([producer, *consumers])
-    if any(c not in head.stacks for c in consumers):
-        return None
+    producer, consumers, head = scope
     candidate = _weak_and_ssm(planning, head, producer, consumers, named[0], tuple(f.id for f in group))
     if candidate is None:
         return None
@@ -136,14 +139,10 @@ def _weak_and_ssm(planning: Planning, head: AppVersion, producer: str, consumers
     and the hand-named value through an SSM parameter (its CfnOutput stays, the reads move);
     change 2: this pull request with ``weak`` and the same switch, the consumers forced to
     read the new values (DOMAIN.md section 5, both fixes in one split)."""
-    # The SSM read makes no dependency: the app must declare it (the patches add none).
-    if not all(head.stacks[producer].id in upstream(head, [c]) for c in consumers):
+    switch = _named_switch(planning, head, producer, consumers, named)
+    if switch is None:
         return None
-    parameter = parameter_name(named)
-    change1 = ssm_patches(planning.values, named, parameter, planning.base_sources, planning.base_readers)
-    change2 = ssm_patches(planning.values, named, parameter, planning.sources, planning.readers)
-    if not change1 or not change2:
-        return None
+    parameter, change1, change2 = switch
     both_ids = [producer, *consumers]
     v1 = planning.base
     for export in [e for e in v1.stacks[producer].exports if automatic(e)]:
@@ -181,6 +180,19 @@ def _weak_and_ssm(planning: Planning, head: AppVersion, producer: str, consumers
                      ((v1, first), (v2, second)), versions.restrict(v2, both_ids))
 
 
+def _named_switch(planning: Planning, head: AppVersion, producer: str, consumers: list[str],
+                  export: str) -> tuple[str, list[Change], list[Change]] | None:
+    """The SSM switch of a hand-named export as patches on the base and head trees: the
+    parameter and both changes, or None when either cannot be a patch or the app does not
+    declare the consumers' dependency (an SSM read makes none, and the patches add none)."""
+    if not all(head.stacks[producer].id in upstream(head, [c]) for c in consumers):
+        return None
+    parameter = parameter_name(export)
+    change1 = ssm_patches(planning.values, export, parameter, planning.base_sources, planning.base_readers)
+    change2 = ssm_patches(planning.values, export, parameter, planning.sources, planning.readers)
+    return (parameter, change1, change2) if change1 and change2 else None
+
+
 def _ssm(planning: Planning, group: list[Finding], head: AppVersion, producer: str, consumers: list[str],
          ids: tuple[str, ...]) -> Candidate | None:
     """One hand-named value change (the flag cannot help it) with removals: change 1 passes the
@@ -191,14 +203,10 @@ def _ssm(planning: Planning, group: list[Finding], head: AppVersion, producer: s
     if len(changed) != 1 or automatic(changed[0]):
         return None
     export = changed[0]
-    # The SSM read makes no dependency: the app must declare it (the patches add none).
-    if not all(head.stacks[producer].id in upstream(head, [c]) for c in consumers):
+    switch = _named_switch(planning, head, producer, consumers, export)
+    if switch is None:
         return None
-    parameter = parameter_name(export)
-    change1 = ssm_patches(planning.values, export, parameter, planning.base_sources, planning.base_readers)
-    change2 = ssm_patches(planning.values, export, parameter, planning.sources, planning.readers)
-    if not change1 or not change2:
-        return None
+    parameter, change1, change2 = switch
     both_ids = [producer, *consumers]
     s1 = versions.ssm_switch(planning.base, export, producer, consumers, parameter=parameter, keep_export=True,
                              label="ssm")
