@@ -165,8 +165,9 @@ def _weak_and_ssm(planning: Planning, head: AppVersion, producer: str, consumers
         *upgrade_step(planning.library),
         Step(title=f"Change 1 (without this PR's change): set `{FLAG}` to `both` and pass {named} through an "
              "SSM parameter", kind="code-change",
-             detail=f"{names(consumers)} read the automatic exports with Fn::GetStackOutput and {named} from the "
-             f"parameter {parameter} (a suggested name); {producer} keeps every export. The flag applies to "
+             detail=f"{names(consumers)} read{'s' if one else ''} the automatic exports with Fn::GetStackOutput "
+             f"and {named} from the parameter {parameter} (a suggested name); {producer} keeps every export. "
+             "The flag applies to "
              "every automatic reference of the app.",
              commands=(first,), changes=(Change("context", key=FLAG, value="both"), *change1), applies_to="base"),
         Step(title=f"Change 2: this PR's change, with `{FLAG}` set to `weak` and the same switch; deploy the "
