@@ -407,7 +407,7 @@ def test_a_state_copies_the_checkout_around_the_app(tmp_path: Path) -> None:
     """juanb3r/saludador's shape: the app in ``app-cdk/`` reads ``../functions/layers``. A copy
     of the app folder alone failed to synthesize ("the base state could not be built"), so its
     plans were never checked; the copy now holds the checkout around the app."""
-    from bot.plans.verify import repository_root, root_above, scratch_copy
+    from bot.plans.verify import root_above, scratch_copy
 
     repo = tmp_path / "repo"
     app = repo / "app-cdk"
@@ -417,7 +417,7 @@ def test_a_state_copies_the_checkout_around_the_app(tmp_path: Path) -> None:
     (app / "cdk.json").write_text("{}\n")
     for heavy in (".git", "node_modules", "cdk.out"):
         (repo / heavy).mkdir()
-    assert repository_root(app) == repo.resolve() and root_above(app, 1) == repo.resolve()
+    assert root_above(app, 1) == repo.resolve() and root_above(app, 0) == app.resolve()
     copy = scratch_copy(Tree(app, root=root_above(app, 1)), tmp_path / "state")
     assert (copy / "cdk.json").is_file()
     assert (copy.parent / "functions" / "layers" / "shared.py").read_text() == "X = 1\n"

@@ -123,11 +123,11 @@ def main(args: argparse.Namespace) -> int:
     if args.verify_plans:
         if args.source is None:
             raise ValueError("--verify-plans needs --source (and --base-source for plans that change the base)")
-        from bot.plans.verify import Tree, VerifyOptions, repository_root, root_above
+        from bot.plans.verify import Tree, VerifyOptions, root_above
 
-        # States copy the repository around the app (--repo, else the checkout holding
-        # --source); the base tree's root is as many folders above --base-source.
-        head_root = args.repo or repository_root(args.source)
+        # States copy --repo around the app (not a guessed checkout: it may be a home folder);
+        # the base tree's root is as many folders above --base-source.
+        head_root = args.repo
         depth = len(args.source.resolve().relative_to(head_root.resolve()).parts) \
             if head_root is not None and args.source.resolve().is_relative_to(head_root.resolve()) else 0
         verify = VerifyOptions(

@@ -61,12 +61,6 @@ def root_above(app_dir: Path, depth: int) -> Path:
     return resolved.parents[depth - 1] if 0 < depth <= len(resolved.parents) else resolved
 
 
-def repository_root(app_dir: Path) -> Path | None:
-    """The nearest folder at or above ``app_dir`` holding ``.git`` (a folder, or a worktree's file)."""
-    resolved = app_dir.resolve()
-    return next((folder for folder in (resolved, *resolved.parents) if (folder / ".git").exists()), None)
-
-
 @dataclass(frozen=True)
 class VerifyOptions:
     base: Tree | None  # None: states on the base branch cannot be built (no base source)
@@ -242,8 +236,10 @@ def _synthesize_all(states: list[State], ready: Mapping[State, Path], scratch: P
                     out[state] = future.result()
                     options.log(f"[verify] synthesized {state.label}")
                 except (SynthError, PatchError, AssemblyError, OSError, ValueError) as exc:
-                    out[state] = _Built(None, _one_line(exc))
-                    options.log(f"[verify] {state.label}: {_one_line(exc)}")
+                    alone = isinstance(exc, SynthError) and _alone(state, options)
+                    why = _one_line(exc) + (_ALONE_HINT if alone else "")
+                    out[state] = _Built(None, why)
+                    options.log(f"[verify] {state.label}: {why}")
         except concurrent.futures.TimeoutError:
             pass
         budget = f"the synthesis budget of {options.budget_seconds:g}s (--verify-budget) ran out"
@@ -342,6 +338,16 @@ def apply_changes(app: Path, changes: Iterable[Change]) -> None:
                 handle.write(mark + apply(text.removeprefix(mark), change.diff))
         else:
             raise PatchError(f"a {change.kind} change cannot be applied by a tool")
+
+
+_ALONE_HINT = (" (the state copied the app folder alone: if the app reads files beside it, such as"
+               " ../functions, give the repository root with --repo)")
+
+
+def _alone(state: State, options: VerifyOptions) -> bool:
+    """Whether ``state``'s tree is copied without the folders around the app."""
+    tree = options.base if state.tree == "base" else options.head
+    return tree is not None and (tree.root is None or tree.root.resolve() == tree.path.resolve())
 
 
 def _one_line(exc: Exception) -> str:
