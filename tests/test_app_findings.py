@@ -48,6 +48,8 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "old_library_pin": [("export-value-change-in-use", "blocker")],
     "upstream_flag": [("export-value-change-in-use", "blocker")],
     "ts_layer": [("export-removed-in-use", "blocker"), ("new-reference-order", "notice")],
+    "ts_crlf_consumers": [("export-value-change-in-use", "blocker")],
+    "named_and_automatic": [("export-value-change-in-use", "blocker")] * 3,
     "mixed_producer": [("export-removed-in-use", "blocker"), ("export-value-change-in-use", "blocker")],
     "mixed_named_producer": [("export-removed-in-use", "blocker"), ("export-value-change-in-use", "blocker")],
 }

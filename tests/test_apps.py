@@ -148,7 +148,7 @@ def test_every_app_is_listed_in_the_readme() -> None:
                 "import_missing", "unchanged", "agnostic_importer", "weak_both", "weak_stage", "weak_nested",
                 "pipeline_dropped_reference", "pipeline_layer", "pipeline_two_stages", "pipeline_waves",
                 "exports_together", "blocker_and_notice", "old_library_pin", "upstream_flag", "ts_layer",
-                "mixed_producer", "mixed_named_producer"]
+                "mixed_producer", "mixed_named_producer", "ts_crlf_consumers", "named_and_automatic"]
     assert sorted(expected) == ALL_APPS
     for name in ALL_APPS:
         assert f"`{name}`" in readme
@@ -306,6 +306,30 @@ def test_ts_layer(sides: tuple[Side, Side]) -> None:
     layer_id, _ = one_of_type(base.template("Producer"), "AWS::Lambda::LayerVersion")
     assert base.template("Producer")["Resources"][layer_id] == head.template("Producer")["Resources"][layer_id]
     assert base.dependencies["Consumer"] == head.dependencies["Consumer"] == {"Producer"}
+
+
+@apps("ts_crlf_consumers")
+def test_ts_crlf_consumers(sides: tuple[Side, Side]) -> None:
+    """The CRLF TypeScript app: only the layer's contents change; both consumers import it."""
+    base, head = sides
+    layer_s3_key_changed(base.template("LayerStack"), head.template("LayerStack"))
+    (export,) = all_exports(base)
+    assert export.startswith("LayerStack:ExportsOutputRefSharedLayer") and all_imports(base) == [export, export]
+    for consumer in ("Component1Stack", "Component2Stack"):
+        assert diff(base.template(consumer), head.template(consumer)) == []
+        assert base.dependencies[consumer] == {"LayerStack"}
+
+
+@apps("named_and_automatic")
+def test_named_and_automatic(sides: tuple[Side, Side]) -> None:
+    """Only the table's name changes; three exports of it, one hand-named, all imported."""
+    base, head = sides
+    table_id, _ = one_of_type(base.template("Producer"), "AWS::DynamoDB::Table")
+    assert diff(base.template("Producer"), head.template("Producer")) == \
+        [("Resources", table_id, "Properties", "TableName")]
+    assert diff(base.template("Consumer"), head.template("Consumer")) == []
+    assert sorted(set(all_imports(base))) == sorted(all_exports(base)) and "orders-table-name" in all_exports(base)
+    assert len(all_exports(base)) == 3 and base.dependencies["Consumer"] == {"Producer"}
 
 
 @apps("mixed_producer")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.plans.patches import (
     SourceSite,
     add_dependency_patch,
     apply,
+    diff,
     export_value_patch,
     merge,
     ssm_switch_patches,
@@ -29,6 +31,7 @@ from bot.plans.patches import (
 )
 from bot.plans.planner import attach_plans
 from bot.plans.source import declared_library_version
+from bot.plans.verify import apply_changes
 
 TS_STACKS = """import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -254,3 +257,71 @@ def test_consumer_patches_never_crash_on_any_source(body: str, prop: str, langua
         if change is not None:
             assert change.diff is not None
             apply(text, change.diff)
+
+
+# Shapes met on real apps (docs/plans.md, "Checked on real apps"): a TypeScript app whose
+# last line has no newline (jumic/cdk-lambda-shared-python-code), Python files written on
+# Windows (Kilianrm/cloud-expenses-app).
+TS_APP_NO_FINAL_NEWLINE = """const app = new cdk.App();
+const layerStack = new LayerStack(app, 'LayerStack')
+
+new Component1Stack(app, 'Componenet1Stack', {
+  layer: layerStack.layer,
+});
+
+new Component2Stack(app, 'Componenet2Stack', {
+  layer: layerStack.layer,
+});"""
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=st.text(alphabet=st.sampled_from(["a", "b", "\n", "\f", "\u2028", " "]), max_size=40),
+       after=st.text(alphabet=st.sampled_from(["a", "c", "\n", "\f", "\u2028", " "]), max_size=40))
+def test_diff_then_apply_gives_the_text_back(before: str, after: str) -> None:
+    """Lines end at ``\\n`` only, and a last line without one is marked, as git does."""
+    assert apply(before, diff("f", before, after)) == after
+
+
+@pytest.mark.parametrize("before, after", [
+    ("a\nb", "a\nb\nc"),  # the last line gets a newline and a line after it
+    ("a\nb\n", "a\nb"),
+    ("a\r\nb\r\n", "a\r\nx\r\nb\r\n"),
+])
+def test_git_apply_takes_the_diffs(tmp_path: Path, before: str, after: str) -> None:
+    (tmp_path / "f").write_bytes(before.encode())
+    (tmp_path / "p.diff").write_text(diff("f", before, after))
+    subprocess.run(["git", "apply", "-p1", "p.diff"], cwd=tmp_path, check=True, capture_output=True)
+    assert (tmp_path / "f").read_bytes() == after.encode()
+
+
+def test_dependencies_merge_when_the_file_has_no_final_newline() -> None:
+    """Two consumers created without a variable, the second on the file's last line: each
+    patch edits that line, and their merge applies (it used to raise PatchError)."""
+    def ts_app_site(line_text: str) -> SourceSite:
+        return site(line_text, TS_APP_NO_FINAL_NEWLINE)
+
+    producer = ts_app_site("new LayerStack(")
+    changes = [add_dependency_patch(ts_app_site(f"new Component{n}Stack("), producer, f"Componenet{n}Stack",
+                                    "LayerStack") for n in (1, 2)]
+    assert all(c is not None for c in changes)
+    merged = merge("lib/stacks.ts", TS_APP_NO_FINAL_NEWLINE, [c for c in changes if c is not None])
+    assert merged is not None and merged.diff is not None
+    after = apply(TS_APP_NO_FINAL_NEWLINE, merged.diff)
+    assert "const componenet1Stack = new Component1Stack(app, 'Componenet1Stack', {" in after
+    assert after.endswith("});\n// cdk-export-guard: declares the deploy order\n"
+                          "componenet2Stack.addDependency(layerStack);")
+
+
+def test_a_crlf_file_keeps_its_line_endings(tmp_path: Path) -> None:
+    """New lines in a Windows-written file end in CRLF, and the verifier applies the patch to
+    the file's exact bytes (it used to read it with universal newlines and refuse it)."""
+    text = TS_STACKS.replace("\n", "\r\n")
+    change = export_value_patch(site("new lambda.LayerVersion(this, 'StrandsLayer'", text), "StrandsLayer",
+                                "layer_version_arn")
+    assert change is not None and change.diff is not None
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "stacks.ts").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    apply_changes(tmp_path, [change])
+    data = (tmp_path / "lib" / "stacks.ts").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"this.exportValue(this.strandsLayer.layerVersionArn);\r\n" in data
+    assert data.count(b"\n") == data.count(b"\r\n")

@@ -380,7 +380,7 @@ def test_building_a_state_never_writes_into_the_source_tree(tmp_path: Path) -> N
     out = _synthesize(state, tmp_path / "state", options)
     assert out == (tmp_path / "state" / "cdk.out").resolve() and (out / "manifest.json").is_file()
     assert sorted(str(p.relative_to(source)) for p in source.rglob("*")) == before
-    assert (tmp_path / "state" / "app" / ".venv").is_symlink()
+    assert (tmp_path / "state" / "tree" / ".venv").is_symlink()
     assert synth  # the real CLI ran (no test synth function)
 
 
@@ -401,3 +401,26 @@ def test_a_state_links_the_node_modules_hoisted_above_the_app(tmp_path: Path) ->
     (app / "node_modules").mkdir()
     assert _installed(app, "node_modules") == app / "node_modules"
     assert _installed(app, ".venv") is None  # a virtualenv is only the app's own
+
+
+def test_a_state_copies_the_checkout_around_the_app(tmp_path: Path) -> None:
+    """juanb3r/saludador's shape: the app in ``app-cdk/`` reads ``../functions/layers``. A copy
+    of the app folder alone failed to synthesize ("the base state could not be built"), so its
+    plans were never checked; the copy now holds the checkout around the app."""
+    from bot.plans.verify import root_above, scratch_copy
+
+    repo = tmp_path / "repo"
+    app = repo / "app-cdk"
+    (repo / "functions" / "layers").mkdir(parents=True)
+    (repo / "functions" / "layers" / "shared.py").write_text("X = 1\n")
+    app.mkdir()
+    (app / "cdk.json").write_text("{}\n")
+    for heavy in (".git", "node_modules", "cdk.out"):
+        (repo / heavy).mkdir()
+    assert root_above(app, 1) == repo.resolve() and root_above(app, 0) == app.resolve()
+    copy = scratch_copy(Tree(app, root=root_above(app, 1)), tmp_path / "state")
+    assert (copy / "cdk.json").is_file()
+    assert (copy.parent / "functions" / "layers" / "shared.py").read_text() == "X = 1\n"
+    assert not any((copy.parent / heavy).exists() for heavy in (".git", "node_modules", "cdk.out"))
+    alone = scratch_copy(Tree(app), tmp_path / "alone")
+    assert (alone / "cdk.json").is_file() and not (alone.parent / "functions").exists()

@@ -123,11 +123,17 @@ def main(args: argparse.Namespace) -> int:
     if args.verify_plans:
         if args.source is None:
             raise ValueError("--verify-plans needs --source (and --base-source for plans that change the base)")
-        from bot.plans.verify import Tree, VerifyOptions
+        from bot.plans.verify import Tree, VerifyOptions, root_above
 
+        # States copy --repo around the app (not a guessed checkout: it may be a home folder);
+        # the base tree's root is as many folders above --base-source.
+        head_root = args.repo
+        depth = len(args.source.resolve().relative_to(head_root.resolve()).parts) \
+            if head_root is not None and args.source.resolve().is_relative_to(head_root.resolve()) else 0
         verify = VerifyOptions(
-            base=Tree(args.base_source, _context(args.base_context)) if args.base_source else None,
-            head=Tree(args.source, _context(args.head_context)),
+            base=Tree(args.base_source, _context(args.base_context), root_above(args.base_source, depth))
+            if args.base_source else None,
+            head=Tree(args.source, _context(args.head_context), root_above(args.source, depth)),
             budget_seconds=args.verify_budget, app_command=args.app_command, reuse_assemblies=False,
             log=lambda line: print(f"cdk-export-guard: {line}", file=sys.stderr),
         )

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from bot.core.analysis import analyze
@@ -32,7 +32,7 @@ from bot.plans.source import (
     plan_construct_paths,
     source_sites,
 )
-from bot.plans.verify import Tree, VerifyOptions, verify_plans
+from bot.plans.verify import Tree, VerifyOptions, root_above, verify_plans
 from bot.render import json_report, markdown, sarif
 from bot.render import status as status_bodies
 from bot.workspace import synth_cache
@@ -176,9 +176,11 @@ def run_app(app_directory: str, base: Side, head: Side, work_dir: Path, options:
         log(f"[{app_directory}] analyzing {base_dir} -> {head_dir}")
         verify = None
         if options.verify_budget_seconds is not None and head.app_dir is not None:
+            depth = len(PurePosixPath(app_directory.strip("/")).parts)  # the app's folder in the checkout
             verify = VerifyOptions(
-                base=Tree(base.app_dir, dict(options.context)) if base.app_dir else None,
-                head=Tree(head.app_dir, dict(options.context)),
+                base=Tree(base.app_dir, dict(options.context), root_above(base.app_dir, depth))
+                if base.app_dir else None,
+                head=Tree(head.app_dir, dict(options.context), root_above(head.app_dir, depth)),
                 budget_seconds=options.verify_budget_seconds, app_command=options.app_command,
                 log=log,
             )

@@ -111,12 +111,40 @@ def matching(text: str, opening: int) -> int | None:
 
 
 def diff(path: str, before: str, after: str) -> str:
-    """A unified diff (``a/`` and ``b/`` prefixes, as `git apply` and `patch -p1` take)."""
-    return "".join(
-        difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}", n=3
-        )
-    )
+    """A unified diff (``a/`` and ``b/`` prefixes, as `git apply` and `patch -p1` take).
+
+    A last line without a newline (a file that does not end with one, common in
+    TypeScript apps) gets git's ``\\ No newline at end of file`` marker: without it the
+    line would run into the next diff line and no tool could apply the patch."""
+    old = _lines(before)
+    lines = difflib.unified_diff(old, _endings_like(old, _lines(after)), f"a/{path}", f"b/{path}", n=3)
+    return "".join(line if line.endswith("\n") else line + _NO_NEWLINE for line in lines)
+
+
+_NO_NEWLINE = "\n\\ No newline at end of file\n"
+
+
+def _endings_like(before: list[str], after: list[str]) -> list[str]:
+    """``after`` with its new and rewritten lines ending in ``\\r\\n`` when most of ``before``'s
+    lines do (a file written on Windows): the edits are made line by line with ``\\n``, and
+    a file with mixed endings is not what anyone wants to commit."""
+    if sum(line.endswith("\r\n") for line in before) * 2 <= len(before):
+        return after
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for tag, _, _, j1, j2 in matcher.get_opcodes():
+        for line in after[j1:j2]:
+            crlf = tag != "equal" and line.endswith("\n") and not line.endswith("\r\n")
+            out.append(line[:-1] + "\r\n" if crlf else line)
+    return out
+
+
+def _lines(text: str) -> list[str]:
+    """``text``'s lines with their ``\\n``, split at ``\\n`` only, as git does (``str.splitlines``
+    also splits at form feeds and Unicode separators, which may sit inside a string literal)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
 
 
 @dataclass(frozen=True)
@@ -202,8 +230,7 @@ def add_dependency_patch(consumer: SourceSite, producer: SourceSite, consumer_id
         if stmt.target:
             names[stack_id] = stmt.target
             continue
-        suffix = "_stack" if consumer.language == "python" else "Stack"
-        names[stack_id] = snippets.variable(stack_id, consumer.language) + suffix
+        names[stack_id] = _stack_variable(stack_id, consumer.language, consumer.text, set(names.values()))
         first, first_text = _name_edit(stmt, names[stack_id])
         edits.append(_Edit(-2, (), first, first_text))
     later = c_stmt if c_stmt.last >= p_stmt.last else p_stmt
@@ -212,6 +239,20 @@ def add_dependency_patch(consumer: SourceSite, producer: SourceSite, consumer_id
     edits.append(_Edit(later.last, (later.indent + note, later.indent + code)))
     after = _apply(consumer.text, edits)
     return Change("patch", path=consumer.path, diff=diff(consumer.path, consumer.text, after))
+
+
+def _stack_variable(stack_id: str, language: str, text: str, taken: set[str]) -> str:
+    """A new variable for a stack created without one: ``Componenet1Stack`` gives
+    ``componenet1Stack`` (not ``componenet1StackStack``), ``Admin`` gives ``adminStack``; a
+    name the file already uses gets a number."""
+    suffix = "_stack" if language == "python" else "Stack"
+    name = snippets.variable(stack_id, language)
+    if not name.lower().endswith(suffix.lower().lstrip("_")):
+        name += suffix
+    candidate, number = name, 2
+    while candidate in taken or re.search(rf"(?<![\w$]){re.escape(candidate)}(?![\w$])", text):
+        candidate, number = f"{name}{number}", number + 1
+    return candidate
 
 
 def declares_dependency(consumer: SourceSite, producer: SourceSite) -> bool:
@@ -438,8 +479,10 @@ _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 def apply(text: str, unified: str) -> str:
     """Apply a unified diff of one file to ``text``, strictly: every context and removed
-    line must match where the hunk says (no fuzz, no offset search)."""
-    lines = text.split("\n")
+    line must match where the hunk says (no fuzz, no offset search). Lines are compared
+    with their newline, as ``git apply`` does: a diff line followed by ``\\ No newline at
+    end of file`` stands for a last line without one."""
+    lines = _lines(text)
     out: list[str] = []
     position = 0  # next line of ``lines`` not yet copied
     diff_lines = unified.split("\n")
@@ -459,7 +502,8 @@ def apply(text: str, unified: str) -> str:
             i += 1
             if line.startswith("\\"):
                 continue
-            tag, body = line[:1], line[1:]
+            no_newline = i < len(diff_lines) and diff_lines[i].startswith("\\")
+            tag, body = line[:1], line[1:] + ("" if no_newline else "\n")
             if tag in (" ", "-"):
                 if position >= len(lines) or lines[position] != body:
                     raise PatchError(f"line {position + 1} does not match the diff")
@@ -473,7 +517,7 @@ def apply(text: str, unified: str) -> str:
             else:
                 raise PatchError(f"unexpected diff line {line[:40]!r}")
     out.extend(lines[position:])
-    return "\n".join(out)
+    return "".join(out)
 
 
 _PY_CDK_MODULE = re.compile(r"^\s*import\s+aws_cdk\s+as\s+(\w+)\s*$", re.M)

@@ -37,6 +37,10 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ("AWS::StepFunctions::StateMachine", "Ref"): "state_machine_arn",
     ("AWS::ECS::Cluster", "Ref"): "cluster_name",
     ("AWS::ECS::Cluster", "Arn"): "cluster_arn",
+    # Ref of a secret is its ARN (AWS::SecretsManager::Secret return values), as Secret.secret_arn
+    ("AWS::SecretsManager::Secret", "Ref"): "secret_arn",
+    ("AWS::EC2::VPC", "Ref"): "vpc_id",
+    ("AWS::EC2::SecurityGroup", "GroupId"): "security_group_id",
 }
 
 

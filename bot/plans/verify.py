@@ -48,6 +48,17 @@ class Tree:
 
     path: Path
     context: Mapping[str, str] = field(default_factory=dict)
+    # The folder each state copies around the app (the repository root): apps read files
+    # outside their own folder (``Code.from_asset('../functions')`` next to ``cdk/``), and a
+    # copy of the app folder alone cannot synthesize them. None: the app folder alone.
+    root: Path | None = None
+
+
+def root_above(app_dir: Path, depth: int) -> Path:
+    """The folder ``depth`` levels above ``app_dir``: the checkout's root when the app is
+    ``depth`` folders deep in it (the same app folder in the base and head checkouts)."""
+    resolved = app_dir.resolve()
+    return resolved.parents[depth - 1] if 0 < depth <= len(resolved.parents) else resolved
 
 
 @dataclass(frozen=True)
@@ -225,8 +236,10 @@ def _synthesize_all(states: list[State], ready: Mapping[State, Path], scratch: P
                     out[state] = future.result()
                     options.log(f"[verify] synthesized {state.label}")
                 except (SynthError, PatchError, AssemblyError, OSError, ValueError) as exc:
-                    out[state] = _Built(None, _one_line(exc))
-                    options.log(f"[verify] {state.label}: {_one_line(exc)}")
+                    alone = isinstance(exc, SynthError) and _alone(state, options)
+                    why = _one_line(exc) + (_ALONE_HINT if alone else "")
+                    out[state] = _Built(None, why)
+                    options.log(f"[verify] {state.label}: {why}")
         except concurrent.futures.TimeoutError:
             pass
         budget = f"the synthesis budget of {options.budget_seconds:g}s (--verify-budget) ran out"
@@ -266,8 +279,7 @@ def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
     """Build one state in ``folder`` (its ``app`` copy and ``cdk.out``); the tree is only read."""
     tree = options.base if state.tree == "base" else options.head
     assert tree is not None
-    app = folder / "app"
-    shutil.copytree(tree.path, app, ignore=_COPY_IGNORE, symlinks=True)
+    app = scratch_copy(tree, folder)
     for installed in ("node_modules", ".venv"):  # the dependencies as installed, not copied
         dependencies = _installed(tree.path, installed)
         if dependencies is not None:
@@ -278,6 +290,14 @@ def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
         return options.synth(app, folder / "cdk.out", context)
     return synthesize(app, folder / "cdk.out", app_command=options.app_command, context=context,
                       extra_env=options.env).out_dir
+
+
+def scratch_copy(tree: Tree, folder: Path) -> Path:
+    """Copy ``tree``'s root (or its app folder alone) into ``folder``; the app folder's copy."""
+    root = (tree.root or tree.path).resolve()
+    inside = tree.path.resolve().relative_to(root)
+    shutil.copytree(root, folder / "tree", ignore=_COPY_IGNORE, symlinks=True)
+    return folder / "tree" / inside
 
 
 def _installed(tree: Path, name: str) -> Path | None:
@@ -309,10 +329,25 @@ def apply_changes(app: Path, changes: Iterable[Change]) -> None:
             target = (app / change.path).resolve()
             if not target.is_relative_to(app.resolve()):
                 raise PatchError(f"patch path {change.path} leaves the app folder")
-            text = target.read_text(encoding="utf-8")
-            target.write_text(apply(text, change.diff), encoding="utf-8")
+            # newline="" keeps the file's line endings: the patch was made against its exact
+            # text (\r\n included), as git apply reads it; a byte-order mark is not part of it
+            with open(target, encoding="utf-8", newline="") as handle:
+                text = handle.read()
+            mark = "\ufeff" if text.startswith("\ufeff") else ""
+            with open(target, "w", encoding="utf-8", newline="") as handle:
+                handle.write(mark + apply(text.removeprefix(mark), change.diff))
         else:
             raise PatchError(f"a {change.kind} change cannot be applied by a tool")
+
+
+_ALONE_HINT = (" (the state copied the app folder alone: if the app reads files beside it, such as"
+               " ../functions, give the repository root with --repo)")
+
+
+def _alone(state: State, options: VerifyOptions) -> bool:
+    """Whether ``state``'s tree is copied without the folders around the app."""
+    tree = options.base if state.tree == "base" else options.head
+    return tree is not None and (tree.root is None or tree.root.resolve() == tree.path.resolve())
 
 
 def _one_line(exc: Exception) -> str:

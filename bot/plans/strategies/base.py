@@ -57,3 +57,12 @@ class Planning(Protocol):
 
 
 Strategy = Callable[[Planning, Finding, AppVersion, str, list[str]], list[Candidate]]
+
+
+def no_patch_reason(planning: Planning) -> str:
+    """Why a change on the base branch is described, not patched: without the base branch's
+    source (the CLI's ``--base-source``) nothing of it is located; else the source does
+    not show the edit in a shape a patch can make."""
+    if not planning.base_sources:
+        return "No patch could be produced: the base branch's source was not given (--base-source)"
+    return "No patch could be produced for this change"

@@ -14,7 +14,7 @@ from bot.core.model import Change, Finding, Plan, Step
 from bot.plans import patches, reference_changes, snippets, versions
 from bot.plans.patches import SourceSite
 from bot.plans.simulate import AppVersion, upstream
-from bot.plans.strategies.base import Candidate, Planning
+from bot.plans.strategies.base import Candidate, Planning, no_patch_reason
 from bot.plans.strategies.split import SPLIT_STEP, refusal
 from bot.plans.value_sites import ValueSites
 from bot.plans.wording import automatic, names, slug
@@ -80,7 +80,7 @@ def split(planning: Planning, finding: Finding, head: AppVersion, producer: str,
             title="Change 1 (without this PR's change): pass the value through an SSM parameter",
             kind="code-change",
             detail=f"The parameter name {parameter} is a suggestion."
-            + ("" if patched_all else " No patch could be produced for this change: edit by hand as below."),
+            + ("" if patched_all else f" {no_patch_reason(planning)}: edit by hand as below."),
             commands=(first,),
             changes=tuple(edits),
             applies_to="base",

@@ -44,6 +44,8 @@ def plan_together(planning: Planning, group: list[Finding]) -> Plan | None:
     """The checked plan covering every finding of the group, or None."""
     if is_mixed(group):
         return _plan_mixed(planning, group)
+    if len(group) >= 2 and all(f.rule in VALUE_RULES and f.export for f in group):
+        return _plan_values(planning, group)
     removed = [f for f in group if f.rule in REMOVED_RULES and f.producer_key is not None and f.export]
     if len(removed) != len(group) or len(group) < 2:
         return None
@@ -78,15 +80,23 @@ def is_mixed(group: list[Finding]) -> bool:
         and all(f.rule in VALUE_RULES + REMOVED_RULES and f.export for f in group)
 
 
-def _plan_mixed(planning: Planning, group: list[Finding]) -> Plan | None:
+def _one_producer(planning: Planning, group: list[Finding]) -> tuple[str, list[str], AppVersion] | None:
+    """The group's one producer, its consumers and the head scoped to them; None when the
+    group has several producers or a consumer is gone from head."""
     producers = {planning.selector(f.producer_key) for f in group if f.producer_key}
     if len(producers) != 1:
         return None
     (producer,) = producers
     consumers = sorted({planning.selector(k) for f in group for k in f.consumer_keys})
     head = planning.scoped_head([producer, *consumers])
-    if any(c not in head.stacks for c in consumers):
+    return None if any(c not in head.stacks for c in consumers) else (producer, consumers, head)
+
+
+def _plan_mixed(planning: Planning, group: list[Finding]) -> Plan | None:
+    scope = _one_producer(planning, group)
+    if scope is None:
         return None
+    producer, consumers, head = scope
     plan = planning.choose(_mixed_candidates(planning, group, head, producer, consumers))
     return plan if plan.checked else None
 
@@ -106,6 +116,84 @@ def _mixed_candidates(planning: Planning, group: list[Finding], head: AppVersion
     return out
 
 
+def _plan_values(planning: Planning, group: list[Finding]) -> Plan | None:
+    """Value changes of automatic exports and of one hand-named export of one producer (a
+    renamed table: its automatic Ref and Arn exports and a CfnOutput of its name). The weak
+    split is refused (the hand-named value still changes while imported) and so is the SSM
+    split of the hand-named one (the automatic ones still change): only both together work."""
+    named = [f.export for f in group if f.export and not automatic(f.export)]
+    scope = _one_producer(planning, group)
+    if scope is None or len(named) != 1 or len(named) == len(group) or supported(planning.library) is False:
+        return None
+    producer, consumers, head = scope
+    candidate = _weak_and_ssm(planning, head, producer, consumers, named[0], tuple(f.id for f in group))
+    if candidate is None:
+        return None
+    plan = planning.choose([candidate])
+    return plan if plan.checked else None
+
+
+def _weak_and_ssm(planning: Planning, head: AppVersion, producer: str, consumers: list[str], named: str,
+                  ids: tuple[str, ...]) -> Candidate | None:
+    """Change 1: the flag ``both`` (the automatic references become weak, their exports stay)
+    and the hand-named value through an SSM parameter (its CfnOutput stays, the reads move);
+    change 2: this pull request with ``weak`` and the same switch, the consumers forced to
+    read the new values (DOMAIN.md section 5, both fixes in one split)."""
+    switch = _named_switch(planning, head, producer, consumers, named)
+    if switch is None:
+        return None
+    parameter, change1, change2 = switch
+    both_ids = [producer, *consumers]
+    v1 = planning.base
+    for export in [e for e in v1.stacks[producer].exports if automatic(e)]:
+        importers = [c for c in consumers if export in v1.stacks[c].imports]
+        if importers:
+            v1 = versions.weak_switch(v1, export, producer, importers, keep_export=True, label="both")
+    v1 = versions.ssm_switch(v1, named, producer, consumers, parameter=parameter, keep_export=True, label="ssm")
+    v2 = versions.weak_all(head, producer, consumers, label="weak")
+    v2 = versions.ssm_switch(v2, named, producer, consumers, parameter=parameter, keep_export=True,
+                             label="ssm-head")
+    first = planning.command(v1, both_ids)
+    second = planning.command(v2, both_ids, force=True)
+    one = len(consumers) == 1
+    summary = (f"This pull request changes the values of automatic exports and of the hand-named export {named} "
+               f"of {producer} while {names(consumers)} import{'s' if one else ''} them. The reference flag "
+               "moves only the automatic references and an SSM parameter only the hand-named one: each alone "
+               "is refused by the other's value change. Do both in change 1, then ship this pull request.")
+    steps = (
+        SPLIT_STEP,
+        *upgrade_step(planning.library),
+        Step(title=f"Change 1 (without this PR's change): set `{FLAG}` to `both` and pass {named} through an "
+             "SSM parameter", kind="code-change",
+             detail=f"{names(consumers)} read{'s' if one else ''} the automatic exports with Fn::GetStackOutput "
+             f"and {named} from the parameter {parameter} (a suggested name); {producer} keeps every export. "
+             "The flag applies to "
+             "every automatic reference of the app.",
+             commands=(first,), changes=(Change("context", key=FLAG, value="both"), *change1), applies_to="base"),
+        Step(title=f"Change 2: this PR's change, with `{FLAG}` set to `weak` and the same switch; deploy the "
+             "producer, then the consumers", kind="code-change",
+             detail=f"Nothing imports the changed exports any more, so {producer} may change them. `--force`: "
+             "the consumers' templates do not change, and forced they deploy after it and read its new values.",
+             commands=(second,), changes=(Change("context", key=FLAG, value="weak"), *change2),
+             applies_to="head"),
+    )
+    return Candidate(Plan("split-weak-reference", summary, steps, covers=ids),
+                     ((v1, first), (v2, second)), versions.restrict(v2, both_ids))
+
+
+def _named_switch(planning: Planning, head: AppVersion, producer: str, consumers: list[str],
+                  export: str) -> tuple[str, list[Change], list[Change]] | None:
+    """The SSM switch of a hand-named export as patches on the base and head trees: the
+    parameter and both changes, or None when either cannot be a patch or the app does not
+    declare the consumers' dependency (an SSM read makes none, and the patches add none)."""
+    if not all(head.stacks[producer].id in upstream(head, [c]) for c in consumers):
+        return None
+    parameter = parameter_name(export)
+    change1 = ssm_patches(planning.values, export, parameter, planning.base_sources, planning.base_readers)
+    change2 = ssm_patches(planning.values, export, parameter, planning.sources, planning.readers)
+    return (parameter, change1, change2) if change1 and change2 else None
+
+
 def _ssm(planning: Planning, group: list[Finding], head: AppVersion, producer: str, consumers: list[str],
          ids: tuple[str, ...]) -> Candidate | None:
     """One hand-named value change (the flag cannot help it) with removals: change 1 passes the
@@ -116,14 +204,10 @@ def _ssm(planning: Planning, group: list[Finding], head: AppVersion, producer: s
     if len(changed) != 1 or automatic(changed[0]):
         return None
     export = changed[0]
-    # The SSM read makes no dependency: the app must declare it (the patches add none).
-    if not all(head.stacks[producer].id in upstream(head, [c]) for c in consumers):
+    switch = _named_switch(planning, head, producer, consumers, export)
+    if switch is None:
         return None
-    parameter = parameter_name(export)
-    change1 = ssm_patches(planning.values, export, parameter, planning.base_sources, planning.base_readers)
-    change2 = ssm_patches(planning.values, export, parameter, planning.sources, planning.readers)
-    if not change1 or not change2:
-        return None
+    parameter, change1, change2 = switch
     both_ids = [producer, *consumers]
     s1 = versions.ssm_switch(planning.base, export, producer, consumers, parameter=parameter, keep_export=True,
                              label="ssm")
