@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from bot.workspace import synth
-from tests.direct_synth import recipe, synthesize_directly
+from tests import batch_synth, direct_synth
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = TESTS_DIR.parent
@@ -63,10 +63,12 @@ def app_command(source: Path) -> str | None:
 
 def synthesize_app(source: Path, out: Path, context: Mapping[str, str],
                    extra_env: Mapping[str, str] | None = None) -> Path:
-    """Synthesize a test app (or a copy of one) into ``out``: a Python app directly, as the CLI
-    runs it; any other through the CLI with its cdk.json's command."""
+    """Synthesize a test app (or a copy of one) into ``out``: a Python app as the CLI runs it, in
+    one of this process's long-lived runners (tests/batch_synth.py); any other through the CLI
+    with its cdk.json's command."""
     if is_python(source):
-        return synthesize_directly(source, out, context, _cdk_cli(), extra_env=extra_env)
+        runners = batch_synth.pool(CACHE_DIR / ".runners", max_idle=default_workers())
+        return runners.synthesize(source, out, context, _cdk_cli(), extra_env=extra_env)
     return synth.synthesize(source, out, app_command=app_command(source), context=dict(context),
                             cdk_cli=_cdk_cli(), extra_env=extra_env).out_dir
 
@@ -161,7 +163,8 @@ def cache_key(source: Path) -> str:
     ):
         digest.update(f"{label}={value}\0".encode())
     digest.update(b"bot/workspace/synth.py\0" + (REPO_DIR / "bot" / "workspace" / "synth.py").read_bytes() + b"\0")
-    digest.update(b"tests/direct_synth.py\0" + recipe() + b"\0")
+    digest.update(b"tests/direct_synth.py\0" + direct_synth.recipe() + b"\0")
+    digest.update(b"tests/batch_synth.py\0" + batch_synth.recipe() + b"\0")
     if not is_python(source):
         digest.update(b"package-lock.json\0" + (REPO_DIR / "package-lock.json").read_bytes() + b"\0")
     for path in sorted(p for p in source.rglob("*") if p.is_file() and not _ignored(p, source)):

@@ -1,17 +1,28 @@
-"""The tests' caches run apps without the CLI (tests/direct_synth.py): same assembly as ``cdk synth``."""
+"""The tests' caches run apps without the CLI: same assembly as ``cdk synth``, file by file.
+
+Alone (tests/direct_synth.py: one ``python app.py`` as the CLI runs it) and in a long-lived
+runner that synthesizes app after app (tests/batch_synth.py, tests/synth_runner.py). Locally
+a runner's sequence covers what one process could carry from an app to the next (the same
+asset folders in two assemblies, context from cdk.json, a Stage's nested assembly); in CI
+(``CI=true``) every Python test-app variant is compared against its own ``cdk synth``.
+"""
 
 from __future__ import annotations
 
 import filecmp
 import json
+import os
+import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.workspace.synth import SynthError, synthesize
+from tests.batch_synth import RunnerPool
 from tests.direct_synth import cli_app_environment, merged_context, synthesize_directly
-from tests.synth_cache import _cdk_cli, app_dir
+from tests.synth_cache import _cdk_cli, all_apps, app_dir, is_python, variants
 
 pytestmark = pytest.mark.synth
 
@@ -72,3 +83,123 @@ def test_a_failing_app_raises_with_its_output(tmp_path: Path) -> None:
     with pytest.raises(SynthError) as caught:
         synthesize_directly(tmp_path, tmp_path / "out", {}, _cdk_cli())
     assert "no such construct" in caught.value.log_tail
+
+
+# --- many apps in one runner (tests/batch_synth.py) ---------------------------------------
+
+def cli_synth(name: str, variant: str, out: Path) -> Path:
+    return synthesize(app_dir(name), out, context={"variant": variant}, cdk_cli=_cdk_cli()).out_dir
+
+
+# In this order, in one process: the example's head stages the same layer folders as its base
+# into another assembly folder (aws-cdk-lib caches staged assets per process).
+SEQUENCE = [("example", "base"), ("example", "head"), ("weak_reference", "head"), ("stage", "head")]
+
+
+def test_one_runner_writes_what_cdk_synth_writes_app_after_app(tmp_path: Path) -> None:
+    runners = RunnerPool(tmp_path / "runners", max_idle=1)
+    try:
+        for name, variant in SEQUENCE:
+            batched = runners.synthesize(app_dir(name), tmp_path / f"{name}-{variant}", {"variant": variant},
+                                         _cdk_cli())
+            by_cli = cli_synth(name, variant, tmp_path / f"cli-{name}-{variant}")
+            assert differences(by_cli, batched) == [], f"{name} {variant}"
+    finally:
+        runners.close()
+    assert runners.counts == {"batched": len(SEQUENCE)}  # none fell back to a process of its own
+
+
+EVERY_VARIANT = [(name, variant) for name in all_apps() if is_python(app_dir(name)) for variant in variants(name)]
+
+
+@pytest.fixture(scope="module")
+def shared_runners(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunnerPool]:
+    runners = RunnerPool(tmp_path_factory.mktemp("runners"), max_idle=1)
+    yield runners
+    runners.close()
+
+
+@pytest.mark.skipif(os.environ.get("CI") != "true", reason="every variant against the CLI runs in CI (CI=true)")
+@pytest.mark.parametrize(("name", "variant"), EVERY_VARIANT)
+def test_every_variant_batched_is_what_cdk_synth_writes(name: str, variant: str, tmp_path: Path,
+                                                         shared_runners: RunnerPool) -> None:
+    batched_before = shared_runners.counts["batched"]
+    batched = shared_runners.synthesize(app_dir(name), tmp_path / "batched", {"variant": variant}, _cdk_cli())
+    assert shared_runners.counts["batched"] == batched_before + 1
+    assert differences(cli_synth(name, variant, tmp_path / "cli"), batched) == []
+
+
+def write_app(folder: Path, body: str, **files: str) -> Path:
+    """A one-stack Python app in ``folder`` (``body``: statements in ``stack``'s scope)."""
+    folder.mkdir(parents=True)
+    (folder / "cdk.json").write_text(json.dumps({"app": "python3 app.py"}))
+    head = "import os\nimport aws_cdk as cdk\nfrom aws_cdk import aws_sqs as sqs, aws_lambda as lambda_\n"
+    app = "app = cdk.App()\nstack = cdk.Stack(app, 'Only')\n" + textwrap.dedent(body) + "app.synth()\n"
+    (folder / "app.py").write_text(head + app)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def queue_names(out: Path) -> list[str]:
+    template = json.loads((out / "Only.template.json").read_text())
+    return [r["Properties"]["QueueName"] for r in template["Resources"].values() if r["Type"] == "AWS::SQS::Queue"]
+
+
+def test_apps_with_modules_of_the_same_name_each_get_their_own(tmp_path: Path) -> None:
+    runners = RunnerPool(tmp_path / "runners", max_idle=1)
+    body = "import names\nsqs.Queue(stack, 'Q', queue_name=names.QUEUE)\n"
+    first = write_app(tmp_path / "first", body, **{"names.py": "QUEUE = 'first'\n"})
+    second = write_app(tmp_path / "second", body, **{"names.py": "QUEUE = 'second'\n"})
+    try:
+        assert queue_names(runners.synthesize(first, tmp_path / "out1", {}, _cdk_cli())) == ["first"]
+        assert queue_names(runners.synthesize(second, tmp_path / "out2", {}, _cdk_cli())) == ["second"]
+    finally:
+        runners.close()
+    assert runners.counts == {"batched": 2}
+
+
+def test_the_app_reads_its_own_environment_and_context(tmp_path: Path) -> None:
+    runners = RunnerPool(tmp_path / "runners", max_idle=2)
+    body = """\
+        sqs.Queue(stack, 'FromEnv', queue_name=os.environ.get('QUEUE', 'unset'))
+        sqs.Queue(stack, 'FromContext', queue_name=app.node.try_get_context('queue'))
+        sqs.Queue(stack, 'Outdir', queue_name=os.path.basename(os.environ['CDK_OUTDIR']))
+        """
+    app = write_app(tmp_path / "app", body)
+    try:
+        first = runners.synthesize(app, tmp_path / "one", {"queue": "c1"}, _cdk_cli(), extra_env={"QUEUE": "e1"})
+        second = runners.synthesize(app, tmp_path / "two", {"queue": "c2"}, _cdk_cli())
+    finally:
+        runners.close()
+    assert queue_names(first) == ["e1", "c1", "cdk.out"]  # the runner's assembly folder, moved after the synth
+    assert queue_names(second) == ["unset", "c2", "cdk.out"]  # another environment: another runner
+    assert runners.counts == {"batched": 2}
+
+
+def test_a_failing_app_fails_alone_and_the_next_app_gets_a_fresh_runner(tmp_path: Path) -> None:
+    runners = RunnerPool(tmp_path / "runners", max_idle=1)
+    broken = write_app(tmp_path / "broken", "raise SystemExit('no such construct')\n")
+    fine = write_app(tmp_path / "fine", "sqs.Queue(stack, 'Q', queue_name='fine')\n")
+    try:
+        with pytest.raises(SynthError) as caught:
+            runners.synthesize(broken, tmp_path / "out1", {}, _cdk_cli())
+        assert "no such construct" in caught.value.log_tail  # the message of the app run alone
+        assert queue_names(runners.synthesize(fine, tmp_path / "out2", {}, _cdk_cli())) == ["fine"]
+    finally:
+        runners.close()
+    assert runners.counts == {"alone": 1, "batched": 1}
+
+
+def test_an_asset_path_relative_to_the_app_is_synthesized_alone(tmp_path: Path) -> None:
+    """Node's working folder is the runner's, not the app's: such an app runs in a process of its own."""
+    runners = RunnerPool(tmp_path / "runners", max_idle=1)
+    app = write_app(tmp_path / "app", "lambda_.LayerVersion(stack, 'L', code=lambda_.Code.from_asset('layer'))\n")
+    (app / "layer").mkdir()
+    (app / "layer" / "marker.txt").write_text("here\n")
+    try:
+        out = runners.synthesize(app, tmp_path / "out", {}, _cdk_cli())
+    finally:
+        runners.close()
+    assert runners.counts == {"alone": 1}
+    assert [p.name for p in out.glob("asset.*/marker.txt")] == ["marker.txt"]
