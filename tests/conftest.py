@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -42,9 +43,18 @@ PLAN_VERIFYING = (
 )
 
 # Under pytest-xdist each worker collects the same tests. The first to take this run's lock
-# prewarms (with every core) while the others go on with tests that need no synthesized app;
-# `synth_app` waits for the lock. Files per run: runs sharing a cache don't wait for each other.
+# prewarms in a thread of its own (its synths are child processes) while every worker, itself
+# included, goes on with the tests that need no synthesized app; `synth_app` waits for the lock.
+# Files per run: runs sharing a cache don't wait for each other.
 _MESSAGES = pytest.StashKey[list[str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, hand out tests one or two at a time, so the slow ones placed first (below)
+    spread over the workers and the workers end together (xdist's default sends a quarter of
+    each worker's share at once: the slow tests would queue on one worker)."""
+    if getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 1
 
 
 def _run_files(config: pytest.Config) -> tuple[Path, Path] | None:
@@ -54,9 +64,11 @@ def _run_files(config: pytest.Config) -> tuple[Path, Path] | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist, tests needing no synthesized app go first: they run while one worker prewarms."""
+    """Under xdist, tests needing no synthesized app go first (they run during the prewarm), and
+    within each group the ``slow`` ones first (the longest tests start early, not last)."""
     if _run_files(config) is not None:
-        items.sort(key=lambda item: "synth_app" in getattr(item, "fixturenames", ()))
+        items.sort(key=lambda item: ("synth_app" in getattr(item, "fixturenames", ()),
+                                     item.get_closest_marker("slow") is None))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -71,18 +83,28 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     lock, done = files
     lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return  # another worker is prewarming
-        try:
-            if not done.exists():
-                for line in _prewarm(plans):
-                    _report(session.config, line)
-                done.touch()
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    handle = lock.open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return  # another worker is prewarming
+    # A daemon thread: a session that ends early (-x) does not wait for it; its runners end
+    # with this process.
+    threading.Thread(target=_prewarm_then_release, args=(session.config, plans, handle, done),
+                     name="prewarm", daemon=True).start()
+
+
+def _prewarm_then_release(config: pytest.Config, plans: bool, handle: IO[str], done: Path) -> None:
+    """The prewarming worker's thread; ``handle`` holds the run's lock until it is done."""
+    try:
+        if not done.exists():
+            for line in _prewarm(plans):
+                _report(config, line)
+            done.touch()
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 def _wait_for_prewarm(config: pytest.Config) -> None:

@@ -138,6 +138,8 @@ def prewarm(pairs: list[tuple[str, str]], workers: int) -> dict[tuple[str, str],
         return {}
     _cdk_cli(), _cdk_cli_version()  # resolved once, before the threads share them
     errors: dict[tuple[str, str], str] = {}
+    # The apps the CLI runs (not Python) take longest: started first, they end beside the runners' queue.
+    pairs = sorted(pairs, key=lambda pair: is_python(app_dir(pair[0])))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {pool.submit(synth_cached, name, variant): (name, variant) for name, variant in pairs}
         for future in concurrent.futures.as_completed(futures):
