@@ -2,15 +2,16 @@
 
 ``synth_cached("layer_cross_stack", "head")`` returns a cloud assembly folder under
 ``tests/.cache/synth/<name>/<variant>-<key>/``. A Python app runs as the CLI runs it
-(``tests/direct_synth.py``: the CLI's environment, learned from it once); the others (``app.ts``)
-run through the CLI with their cdk.json's command. The key hashes the app folder's files,
-``bot/workspace/synth.py``, that recipe, the aws-cdk-lib and cdk CLI versions (and, for the TypeScript
+(``tests/direct_synth.py``: the CLI's environment, learned from it once), in one of this
+process's long-lived runners (``tests/batch_synth.py``); the others (``app.ts``) run through
+the CLI with their cdk.json's command. The key hashes the app folder's files,
+``bot/workspace/synth.py``, those recipes, the aws-cdk-lib and cdk CLI versions (and, for the TypeScript
 apps, the npm lock that installs their aws-cdk-lib): a
 rerun reuses the folder, any change synthesizes again. A synth writes to a temporary
 folder that is renamed into place only when it succeeded, so an interrupted run never
 leaves a half cache. Processes and worktrees may share the cache
 (``CDK_EXPORT_GUARD_TEST_CACHE``); ``prewarm`` synthesizes many apps at once, one thread
-per ``cdk synth`` child, never the same app and variant twice at a time.
+per runner or ``cdk synth`` child, never the same app and variant twice at a time.
 """
 
 from __future__ import annotations
