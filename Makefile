@@ -40,11 +40,12 @@ demo: setup
 		--verify-plans --fail-on never
 
 # Lint and types first (seconds), then the suite. The test apps are synthesized up front,
-# as many at once as there are cores (CDK_EXPORT_GUARD_SYNTH_JOBS), and cached by content
+# as many at once as there are cores (CDK_EXPORT_GUARD_SYNTH_JOBS), the Python ones app after
+# app in long-lived processes (tests/batch_synth.py), and cached by content
 # (CDK_EXPORT_GUARD_TEST_CACHE to share the cache). Locally: 100 fuzz inputs, no corpus;
 # CI=true: 10,000 fuzz inputs and the corpus (docs/performance.md). pytest exits 5 when it
 # collects nothing; say so plainly instead of failing opaquely. The tests run on every core
-# (pytest-xdist; TEST_WORKERS=0 runs them in one process); the prewarm runs once, in one worker.
+# (pytest-xdist; TEST_WORKERS=0 runs them in one process); the prewarm runs once, beside the tests.
 TEST_WORKERS ?= auto
 test: setup
 	$(PY) -m ruff check bot tests scripts bench

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
-import time
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.plan_synth import prewarm_plan_states
-from tests.synth_cache import APPS_DIR, CACHE_DIR, all_apps, default_workers, missing, prewarm, synth_cached
+from tests import prewarm
+from tests.synth_cache import APPS_DIR, CACHE_DIR, synth_cached
 
 __all__ = ["APPS_DIR"]
 
@@ -42,21 +45,36 @@ PLAN_VERIFYING = (
 )
 
 # Under pytest-xdist each worker collects the same tests. The first to take this run's lock
-# prewarms (with every core) while the others go on with tests that need no synthesized app;
-# `synth_app` waits for the lock. Files per run: runs sharing a cache don't wait for each other.
-_MESSAGES = pytest.StashKey[list[str]]()
+# starts the prewarm as a process of its own (tests/prewarm.py) while every worker, itself
+# included, goes on with the tests that need no synthesized app; `synth_app` waits for the lock.
+# Files per run: runs sharing a cache don't wait for each other.
+_RUN = pytest.StashKey[str]()
 
 
-def _run_files(config: pytest.Config) -> tuple[Path, Path] | None:
-    """(lock, done marker) of this xdist run; None outside xdist."""
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, hand out tests one or two at a time, so the slow ones placed first (below)
+    spread over the workers and the workers end together (xdist's default sends a quarter of
+    each worker's share at once: the slow tests would queue on one worker)."""
+    if getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 1
+
+
+def _run_files(config: pytest.Config) -> tuple[Path, Path, Path] | None:
+    """(lock, done marker, summary lines) of this xdist run; None outside xdist."""
     run = getattr(config, "workerinput", {}).get("testrunuid")
-    return (CACHE_DIR / f".prewarm-{run}.lock", CACHE_DIR / f".prewarm-{run}.done") if run else None
+    return _files_of(run) if run else None
+
+
+def _files_of(run: str) -> tuple[Path, Path, Path]:
+    return CACHE_DIR / f".prewarm-{run}.lock", CACHE_DIR / f".prewarm-{run}.done", CACHE_DIR / f".prewarm-{run}.lines"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist, tests needing no synthesized app go first: they run while one worker prewarms."""
+    """Under xdist, tests needing no synthesized app go first (they run during the prewarm), and
+    within each group the ``slow`` ones first (the longest tests start early, not last)."""
     if _run_files(config) is not None:
-        items.sort(key=lambda item: "synth_app" in getattr(item, "fixturenames", ()))
+        items.sort(key=lambda item: ("synth_app" in getattr(item, "fixturenames", ()),
+                                     item.get_closest_marker("slow") is None))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -66,23 +84,40 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     plans = sum(1 for item in users if item.path.name in PLAN_VERIFYING) >= PREWARM_FROM
     files = _run_files(session.config)
     if files is None:
-        for line in _prewarm(plans):
+        for line in prewarm.run(plans):
             _report(session.config, line)
         return
-    lock, done = files
+    lock, done, lines = files
     lock.parent.mkdir(parents=True, exist_ok=True)
     with lock.open("a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return  # another worker is prewarming
-        try:
-            if not done.exists():
-                for line in _prewarm(plans):
-                    _report(session.config, line)
-                done.touch()
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        if done.exists():
+            return
+        # The process inherits the locked descriptor: the lock is held until it exits, and
+        # `synth_app` waits for that. This worker goes on with the tests that need no app.
+        command = [sys.executable, "-m", "tests.prewarm", "--done", str(done), "--lines", str(lines)]
+        _PREWARMING.append(subprocess.Popen(
+            [*command, *(["--plans"] if plans else [])], cwd=Path(__file__).resolve().parent.parent,
+            pass_fds=(handle.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,  # its lines go to `lines`, for the summary
+        ))
+
+
+_PREWARMING: list[subprocess.Popen[bytes]] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A session stopped early (-x, Ctrl-C) ends its prewarm (the runners see their input close
+    and exit); otherwise the prewarm is waited for, as the other workers' tests may need it."""
+    stopped = bool(session.shouldfail or session.shouldstop) or exitstatus == pytest.ExitCode.INTERRUPTED
+    for process in _PREWARMING:
+        if stopped and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
 
 
 def _wait_for_prewarm(config: pytest.Config) -> None:
@@ -99,35 +134,8 @@ def _wait_for_prewarm(config: pytest.Config) -> None:
         os.close(fd)
 
 
-def _prewarm(plans: bool) -> list[str]:
-    """Synthesize every missing app variant, then (``plans``) every plan state; what was done."""
-    lines = []
-    workers = default_workers()
-    pairs = missing(all_apps())
-    if pairs:
-        started = time.perf_counter()
-        errors = prewarm(pairs, workers)
-        lines.append(f"synthesized {len(pairs) - len(errors)} test app variants in "
-                     f"{time.perf_counter() - started:.0f}s, {workers} at a time"
-                     + (f"; {len(errors)} failed (their tests will say why), first: "
-                        f"{next(iter(errors.items()))}" if errors else ""))
-    if plans:
-        started = time.perf_counter()
-        failed = prewarm_plan_states(all_apps(), workers)
-        if failed or time.perf_counter() - started > 1:
-            problem = (f"; {len(failed)} apps failed (their tests will say why), first: "
-                       f"{next(iter(failed.items()))}" if failed else "")
-            lines.append(f"synthesized the test apps' plan states in {time.perf_counter() - started:.0f}s, "
-                         f"{workers} at a time{problem}")
-    return lines
-
-
 def _report(config: pytest.Config, line: str) -> None:
-    """Print now, or on an xdist worker (whose output is not shown) hand the line to the controller."""
-    workeroutput: dict[str, Any] | None = getattr(config, "workeroutput", None)
-    if workeroutput is not None:
-        workeroutput.setdefault("prewarm", []).append(line)
-        return
+    """Print now (a one-process session's prewarm)."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(line)
@@ -135,15 +143,18 @@ def _report(config: pytest.Config, line: str) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object | None) -> None:
-    """xdist's controller: keep what a worker prewarmed, for the summary."""
-    lines = getattr(node, "workeroutput", {}).get("prewarm", [])
-    node.config.stash.setdefault(_MESSAGES, []).extend(lines)
+    """xdist's controller: note the run, whose prewarm files the summary reads and removes."""
     run = getattr(node, "workerinput", {}).get("testrunuid")
     if run:
-        for name in (f".prewarm-{run}.lock", f".prewarm-{run}.done"):
-            (CACHE_DIR / name).unlink(missing_ok=True)
+        node.config.stash[_RUN] = run
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    for line in config.stash.get(_MESSAGES, []):
-        terminalreporter.write_line(line)
+    run = config.stash.get(_RUN, None)
+    if run is not None:
+        lock, done, lines = _files_of(run)
+        if lines.is_file():
+            for line in lines.read_text(encoding="utf-8").splitlines():
+                terminalreporter.write_line(line)
+        for path in (lock, done, lines):
+            path.unlink(missing_ok=True)

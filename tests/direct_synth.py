@@ -70,14 +70,25 @@ def merged_context(app_dir: Path, context: Mapping[str, str], added: Mapping[str
     return merged
 
 
+def app_environment(out_dir: Path, cdk_cli: str, extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment ``cdk synth`` gives an app writing into ``out_dir`` (absolute), its context aside."""
+    variables, _ = cli_app_environment(cdk_cli)
+    env = synth.cli_environment(extra_env)
+    env.update({k: v.replace("{outdir}", str(out_dir)) for k, v in variables.items()})
+    return env
+
+
+def cli_context(app_dir: Path, context: Mapping[str, str], cdk_cli: str) -> dict[str, Any]:
+    """The context ``cdk synth -c ...`` hands the app in ``app_dir`` (``CDK_CONTEXT_JSON``)."""
+    return merged_context(app_dir, context, cli_app_environment(cdk_cli)[1])
+
+
 def synthesize_directly(app_dir: Path, out_dir: Path, context: Mapping[str, str], cdk_cli: str,
                         extra_env: Mapping[str, str] | None = None, timeout_seconds: float = 600) -> Path:
     """Run ``python app.py`` in ``app_dir`` as ``cdk synth`` would; the assembly folder."""
-    variables, added = cli_app_environment(cdk_cli)
     out_dir = out_dir.resolve()
-    env = synth.cli_environment(extra_env)
-    env.update({k: v.replace("{outdir}", str(out_dir)) for k, v in variables.items()})
-    env["CDK_CONTEXT_JSON"] = json.dumps(merged_context(app_dir, context, added))
+    env = app_environment(out_dir, cdk_cli, extra_env)
+    env["CDK_CONTEXT_JSON"] = json.dumps(cli_context(app_dir, context, cdk_cli))
     completed = subprocess.run(
         [sys.executable, "app.py"], cwd=app_dir, env=env, capture_output=True, text=True,
         timeout=timeout_seconds, stdin=subprocess.DEVNULL, check=False,

@@ -2,15 +2,16 @@
 
 ``synth_cached("layer_cross_stack", "head")`` returns a cloud assembly folder under
 ``tests/.cache/synth/<name>/<variant>-<key>/``. A Python app runs as the CLI runs it
-(``tests/direct_synth.py``: the CLI's environment, learned from it once); the others (``app.ts``)
-run through the CLI with their cdk.json's command. The key hashes the app folder's files,
-``bot/workspace/synth.py``, that recipe, the aws-cdk-lib and cdk CLI versions (and, for the TypeScript
+(``tests/direct_synth.py``: the CLI's environment, learned from it once), in one of this
+process's long-lived runners (``tests/batch_synth.py``); the others (``app.ts``) run through
+the CLI with their cdk.json's command. The key hashes the app folder's files,
+``bot/workspace/synth.py``, those recipes, the aws-cdk-lib and cdk CLI versions (and, for the TypeScript
 apps, the npm lock that installs their aws-cdk-lib): a
 rerun reuses the folder, any change synthesizes again. A synth writes to a temporary
 folder that is renamed into place only when it succeeded, so an interrupted run never
 leaves a half cache. Processes and worktrees may share the cache
 (``CDK_EXPORT_GUARD_TEST_CACHE``); ``prewarm`` synthesizes many apps at once, one thread
-per ``cdk synth`` child, never the same app and variant twice at a time.
+per runner or ``cdk synth`` child, never the same app and variant twice at a time.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from bot.workspace import synth
-from tests.direct_synth import recipe, synthesize_directly
+from tests import batch_synth, direct_synth
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = TESTS_DIR.parent
@@ -63,10 +64,12 @@ def app_command(source: Path) -> str | None:
 
 def synthesize_app(source: Path, out: Path, context: Mapping[str, str],
                    extra_env: Mapping[str, str] | None = None) -> Path:
-    """Synthesize a test app (or a copy of one) into ``out``: a Python app directly, as the CLI
-    runs it; any other through the CLI with its cdk.json's command."""
+    """Synthesize a test app (or a copy of one) into ``out``: a Python app as the CLI runs it, in
+    one of this process's long-lived runners (tests/batch_synth.py); any other through the CLI
+    with its cdk.json's command."""
     if is_python(source):
-        return synthesize_directly(source, out, context, _cdk_cli(), extra_env=extra_env)
+        runners = batch_synth.pool(CACHE_DIR / ".runners", max_idle=default_workers())
+        return runners.synthesize(source, out, context, _cdk_cli(), extra_env=extra_env)
     return synth.synthesize(source, out, app_command=app_command(source), context=dict(context),
                             cdk_cli=_cdk_cli(), extra_env=extra_env).out_dir
 
@@ -136,6 +139,8 @@ def prewarm(pairs: list[tuple[str, str]], workers: int) -> dict[tuple[str, str],
         return {}
     _cdk_cli(), _cdk_cli_version()  # resolved once, before the threads share them
     errors: dict[tuple[str, str], str] = {}
+    # The apps the CLI runs (not Python) take longest: started first, they end beside the runners' queue.
+    pairs = sorted(pairs, key=lambda pair: is_python(app_dir(pair[0])))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {pool.submit(synth_cached, name, variant): (name, variant) for name, variant in pairs}
         for future in concurrent.futures.as_completed(futures):
@@ -161,7 +166,8 @@ def cache_key(source: Path) -> str:
     ):
         digest.update(f"{label}={value}\0".encode())
     digest.update(b"bot/workspace/synth.py\0" + (REPO_DIR / "bot" / "workspace" / "synth.py").read_bytes() + b"\0")
-    digest.update(b"tests/direct_synth.py\0" + recipe() + b"\0")
+    digest.update(b"tests/direct_synth.py\0" + direct_synth.recipe() + b"\0")
+    digest.update(b"tests/batch_synth.py\0" + batch_synth.recipe() + b"\0")
     if not is_python(source):
         digest.update(b"package-lock.json\0" + (REPO_DIR / "package-lock.json").read_bytes() + b"\0")
     for path in sorted(p for p in source.rglob("*") if p.is_file() and not _ignored(p, source)):

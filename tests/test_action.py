@@ -232,6 +232,7 @@ def test_hostile_uploaded_report_is_refused_not_posted(tmp_path: Path, gh: FakeG
     assert "the uploaded report is invalid" in comment.body and "@everyone" not in comment.body
 
 
+@pytest.mark.slow
 @pytest.mark.synth
 def test_real_synth_of_base_worktree_and_head(
     tmp_path: Path, gh: FakeGitHub, capsys: pytest.CaptureFixture[str]

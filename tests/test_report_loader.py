@@ -74,6 +74,7 @@ def every_node(value: object, path: tuple[object, ...] = ()) -> list[tuple[objec
 WRONG_TYPES = ([], {}, None, -1, 1.5, "x")
 
 
+@pytest.mark.slow
 def test_any_field_of_any_wrong_type_is_a_report_error_never_a_crash(tmp_path: Path) -> None:
     # "reference_kind": [] used to raise TypeError (unhashable), killing the publish job and merge.
     report = json.loads(json.dumps(valid(tmp_path)))

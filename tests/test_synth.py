@@ -53,6 +53,7 @@ def fake_cdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path
 # --- the real CLI -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.synth
 def test_synth_of_a_real_app(tmp_path: Path) -> None:
     out = tmp_path / "cdk.out"
