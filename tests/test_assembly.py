@@ -88,13 +88,15 @@ def stack_manifest(template_file: str, version: str = "55.0.0") -> dict[str, obj
          "path '../outside.json' escapes the assembly folder"),
         (lambda d: write_manifest(d, stack_manifest("/etc/passwd")),
          "path '/etc/passwd' is absolute; it must stay inside the assembly"),
+        (lambda d: write_manifest(d, stack_manifest("\u0000\u202e")),
+         "path '\\x00\\u202e' holds a NUL character"),
         (lambda d: write_manifest(d, stack_manifest("S.template.json", "123.0.0")),
          "manifest version 123.0.0 is not supported"),
         (lambda d: write_manifest(d, {"artifacts": {}}), "manifest.json has no valid version"),
         (lambda d: write_manifest(d, stack_manifest("S.template.json")),
          "template S.template.json is missing"),
     ],
-    ids=["no-manifest", "bad-json", "escape", "absolute", "future-version", "no-version", "missing-template"],
+    ids=["no-manifest", "bad-json", "escape", "absolute", "nul", "future-version", "no-version", "missing-template"],
 )
 def test_bad_input_gives_one_line_error(tmp_path: Path, setup, message: str) -> None:  # type: ignore[no-untyped-def]
     directory = tmp_path / "cdk.out"

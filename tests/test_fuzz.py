@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.analysis import analyze
@@ -122,6 +122,12 @@ def mutations(draw: st.DrawFn) -> list[tuple[Path, bytes]]:
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(changes=mutations())
+# Found by CI's 10,000-input run: a NUL in a manifest path crashed os.path.realpath.
+@example(changes=[(Path("assembly-Prod/manifest.json"), json.dumps({
+    "version": "55.0.0", "artifacts": {"ProdSvc1": {
+        "type": "aws:cloudformation:stack", "environment": "aws://123456789012/us-east-1",
+        "properties": {"templateFile": "\u0000\u202e", "stackName": "Prod-Svc"},
+        "dependencies": [], "displayName": "Prod/Svc"}}}).encode())])
 def test_mutated_assemblies_never_crash(changes: list[tuple[Path, bytes]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         head = Path(tmp) / "head"

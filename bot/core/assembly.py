@@ -112,6 +112,9 @@ class _Reader:
         """Resolve a manifest-given path, refusing anything outside the assembly."""
         if not isinstance(relative, str) or not relative:
             raise AssemblyError(f"invalid file reference {relative!r} in the manifest")
+        if "\0" in relative:
+            # The OS refuses NUL in a path; say so instead of crashing in realpath.
+            raise AssemblyError(f"path {relative!r} holds a NUL character")
         if os.path.isabs(relative):
             raise AssemblyError(f"path {relative!r} is absolute; it must stay inside the assembly")
         candidate = ((base or self.root) / relative).resolve()
