@@ -82,3 +82,25 @@ def test_the_fuzz_seed_folder_is_removed_when_the_process_ends() -> None:
                           cwd=ROOT, capture_output=True, text=True, check=True)
     folder = Path(done.stdout.strip().splitlines()[-1])
     assert folder.name.startswith("fuzz-seed-") and not folder.exists()
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+def test_setup_falls_back_to_pip_when_uv_cannot_install(tmp_path: Path) -> None:
+    """uv reads no pip.conf: behind a mirror only pip knows, uv fails and pip must install the lock."""
+    folder = tmp_path / "clone"
+    folder.mkdir()
+    shutil.copy(ROOT / "Makefile", folder / "Makefile")
+    uv_pin = next(line for line in (ROOT / "requirements.lock").read_text().splitlines() if line.startswith("uv=="))
+    (folder / "requirements.lock").write_text(f"{uv_pin}\nsix==1.16.0\n")
+    (folder / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools>=68"]\n'
+                                           'build-backend = "setuptools.build_meta"\n'
+                                           '[project]\nname = "scratch"\nversion = "0"\n'
+                                           '[tool.setuptools]\npy-modules = []\n')
+    (folder / "package.json").write_text("{}")
+    (folder / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {"": {}}}')
+    done = subprocess.run(["make", "setup", f"PYTHON={sys.executable}", "UV_INSTALL=false"], cwd=folder,
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "==> uv could not install from PyPI; installing with pip instead" in done.stdout
+    venv_python = folder / ".venv" / "bin" / "python"
+    assert subprocess.run([str(venv_python), "-c", "import six"], check=False).returncode == 0
