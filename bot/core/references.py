@@ -278,7 +278,8 @@ def _candidates(resources: Resources, typed: Collection[str]) -> list[str] | Non
     for needle in needles:
         at = text.find(needle)
         while at >= 0:
-            start = text.rfind(_RESOURCE_KEY, 0, at)
+            # `at + 1`: a quoted name may open a key line itself (a logical id "Fn::ImportValue").
+            start = text.rfind(_RESOURCE_KEY, 0, at + 1)
             if start < 0:
                 return None
             if start not in found:
