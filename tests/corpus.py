@@ -22,6 +22,13 @@ requires_corpus = pytest.mark.skipif(
     if _WANTED else "the corpus runs in CI (CI=true) or with CDK_EXPORT_GUARD_CORPUS set",
 )
 
+SOURCE = CORPUS / "e-com67-src"  # the corpus app's CDK source at the commits that matter
+requires_source = pytest.mark.skipif(
+    not _WANTED or not (SOURCE / "f0d9370" / "app.py").is_file(),
+    reason=f"corpus source not found at {SOURCE} (it ships beside the repository); set CDK_EXPORT_GUARD_CORPUS"
+    if _WANTED else "the corpus runs in CI (CI=true) or with CDK_EXPORT_GUARD_CORPUS set",
+)
+
 
 def transitions() -> list[tuple[str, str, str]]:
     """(base, head, subject) for every consecutive pair of successfully synthesized commits."""

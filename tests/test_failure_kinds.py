@@ -28,10 +28,10 @@ from bot.plans.patches import apply, diff
 from bot.plans.states import plan_run
 from bot.plans.verify import Tree, VerifyOptions, apply_changes, verify_plans
 from bot.render import json_report
-from tests.corpus import CORPUS
+from tests.corpus import CORPUS, SOURCE, requires_source
 from tests.plan_synth import app_verify_options, cached_state_synth
 from tests.synth_cache import app_dir
-from tests.test_plan_verify import SOURCE, corpus_synth, requires_source
+from tests.test_plan_verify import corpus_synth
 
 pytestmark = pytest.mark.synth
 SynthApp = Callable[[str, str], Path]

@@ -20,7 +20,7 @@ from bot.core.model import AnalysisResult, Change, Finding, Level, Plan, Severit
 from bot.plans.patches import export_value_patch
 from bot.plans.source import source_sites
 from bot.plans.verify import Tree, VerifyOptions, verify_plans
-from tests.corpus import CORPUS
+from tests.corpus import CORPUS, SOURCE, requires_source
 from tests.plan_synth import STATES_DIR, app_verify_options, cached_state_synth
 from tests.synth_cache import app_dir
 
@@ -328,11 +328,6 @@ def test_budget_cancels_running_states_and_leaves_nothing_running(
 
 # --- the corpus app's real source (skipped when ../shared is absent) ---------------------
 
-SOURCE = CORPUS / "e-com67-src"
-requires_source = pytest.mark.skipif(
-    not (SOURCE / "f0d9370" / "app.py").is_file(),
-    reason=f"corpus source not found at {SOURCE} (it ships beside the repository); set CDK_EXPORT_GUARD_CORPUS",
-)
 CORPUS_ENV = {"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "us-east-1"}
 
 
