@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiers import IN_CI
+
 CORPUS = Path(os.environ.get("CDK_EXPORT_GUARD_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 ECOM = CORPUS / "e-com67"
 
 # The corpus runs in CI (CI=true) or when asked for by CDK_EXPORT_GUARD_CORPUS: it is the
 # slowest part of the suite, and a local `make test` stays a few minutes without it.
-_WANTED = os.environ.get("CI") == "true" or bool(os.environ.get("CDK_EXPORT_GUARD_CORPUS"))
+_WANTED = IN_CI or bool(os.environ.get("CDK_EXPORT_GUARD_CORPUS"))
 
 requires_corpus = pytest.mark.skipif(
     not _WANTED or not (ECOM / "history.tsv").is_file(),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import filecmp
 import json
-import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from bot.workspace.synth import SynthError, synthesize
 from tests.batch_synth import RunnerPool
 from tests.direct_synth import cli_app_environment, merged_context, synthesize_directly
 from tests.synth_cache import _cdk_cli, all_apps, app_dir, is_python, variants
+from tests.tiers import IN_CI, ci_only
 
 pytestmark = pytest.mark.synth
 
@@ -89,7 +89,7 @@ def cli_synth(name: str, variant: str, out: Path) -> Path:
 # asset cache case), in CI all three (CI also compares every variant, below).
 SEQUENCE = [("example", "base"), ("example", "head"), ("weak_reference", "head"), ("stage", "head")]
 COMPARED = {("example", "head")} | ({("weak_reference", "head"), ("stage", "head")}
-                                   if os.environ.get("CI") == "true" else set())
+                                   if IN_CI else set())
 
 
 @pytest.mark.slow
@@ -120,7 +120,7 @@ def runners(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunnerPool]:
     pool.close()
 
 
-@pytest.mark.skipif(os.environ.get("CI") != "true", reason="every variant against the CLI runs in CI (CI=true)")
+@ci_only("every variant against the CLI")
 @pytest.mark.parametrize(("name", "variant"), EVERY_VARIANT)
 def test_every_variant_batched_is_what_cdk_synth_writes(name: str, variant: str, tmp_path: Path,
                                                          runners: RunnerPool) -> None:

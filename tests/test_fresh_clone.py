@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiers import ci_only
+
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_INPUTS = ("Makefile", "requirements.lock", "pyproject.toml", "package.json", "package-lock.json")
 
@@ -85,6 +87,7 @@ def test_the_fuzz_seed_folder_is_removed_when_the_process_ends() -> None:
 
 
 @pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+@ci_only("the replay of setup's pip fallback")
 def test_setup_falls_back_to_pip_when_uv_cannot_install(tmp_path: Path) -> None:
     """uv reads no pip.conf: behind a mirror only pip knows, uv fails and pip must install the lock."""
     folder = tmp_path / "clone"

@@ -24,8 +24,9 @@ from bot.core.context import build_context
 from bot.plans.planner import attach_plans
 from bot.render import json_report, markdown, sarif, text
 from tests.builders import AppBuilder, get_att, import_value, ref
+from tests.tiers import IN_CI
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or (10_000 if os.environ.get("CI") == "true" else 100))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or (10_000 if IN_CI else 100))
 
 
 def seed_app(key: str) -> AppBuilder:

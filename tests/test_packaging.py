@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from bot.cli import action
+from tests.tiers import ci_only
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
@@ -178,6 +179,7 @@ def test_runtime_lock_has_a_hash_for_every_pin() -> None:
 
 
 @pytest.mark.slow
+@ci_only("the replay of the Dockerfile's pip install")
 def test_the_dockerfiles_python_install_steps_work_in_a_fresh_venv(tmp_path: Path) -> None:
     """No Docker engine here: replay the image's pip steps in a new virtualenv and run the bot."""
     venv = tmp_path / "venv"
