@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core import cdk_metadata, semver
-from bot.core.bounded_json import JsonLimitError, Shape, one_line, parse, read_regular_file
+from bot.core.bounded_json import DecodedSizeError, JsonLimitError, Shape, one_line, parse, read_regular_file
 from bot.core.gcpause import paused
 from bot.core.intrinsics import Scope, Unresolvable, describe, resolve_string
 from bot.core.model import (
@@ -52,13 +52,18 @@ class Limits:
     max_total_bytes: int = 2 * 1024 * 1024 * 1024
     max_nesting: int = 32  # Stage depth and nested-stack depth
     max_depth: int = Shape.max_depth  # JSON nesting inside one file
-    max_expansion: int = Shape.max_expansion  # estimated bytes to decode per byte of a file
+    max_expansion: int = Shape.max_expansion  # estimated bytes to decode per byte of a template
     decode_allowance: int = Shape.allowance  # estimated bytes to decode any file may take
+    # Manifests (and metadata files, asset manifests) list every stack, asset and construct
+    # path: dense in small dicts and strs, and CloudFormation caps none of them, so they grow
+    # with the app. Estimated 5.4x for the corpus app's, 8.6x for a 5,000-stack app's (1.4 MiB,
+    # which takes 5.3x once decoded, measured); with 2x they refused that app (`make bench`).
+    max_manifest_expansion: int = 10
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Limits:
         """Defaults, overridden by CDK_EXPORT_GUARD_MAX_FILE_MB / _MAX_TOTAL_MB / _MAX_NESTING /
-        _MAX_DEPTH / _MAX_EXPANSION / _DECODE_ALLOWANCE_MB."""
+        _MAX_DEPTH / _MAX_EXPANSION / _DECODE_ALLOWANCE_MB / _MAX_MANIFEST_EXPANSION."""
         def number(name: str, default: int, scale: int = 1) -> int:
             text = env.get(f"CDK_EXPORT_GUARD_{name}", "").strip()
             if not text:
@@ -75,11 +80,22 @@ class Limits:
             max_depth=number("MAX_DEPTH", cls.max_depth),
             max_expansion=number("MAX_EXPANSION", cls.max_expansion),
             decode_allowance=number("DECODE_ALLOWANCE_MB", cls.decode_allowance, mib),
+            max_manifest_expansion=number("MAX_MANIFEST_EXPANSION", cls.max_manifest_expansion),
         )
 
     @property
     def shape(self) -> Shape:
         return Shape(max_depth=self.max_depth, max_expansion=self.max_expansion, allowance=self.decode_allowance)
+
+    def shape_of(self, what: str) -> tuple[Shape, str]:
+        """The shape a file of kind ``what`` must fit, and the variable that widens it."""
+        if what in _LISTINGS:
+            return (Shape(max_depth=self.max_depth, max_expansion=self.max_manifest_expansion,
+                          allowance=self.decode_allowance), "CDK_EXPORT_GUARD_MAX_MANIFEST_EXPANSION")
+        return self.shape, "CDK_EXPORT_GUARD_MAX_EXPANSION or CDK_EXPORT_GUARD_DECODE_ALLOWANCE_MB"
+
+
+_LISTINGS = frozenset({"manifest", "metadata file", "asset manifest"})  # reader.json's ``what``
 
 
 @dataclass
@@ -138,8 +154,11 @@ class _Reader:
         self.digests[path] = digest
         if digest in self.shared.parsed:
             return self.shared.parsed[digest]
+        shape, widen = self.limits.shape_of(what)
         try:
-            document = parse(data, self.limits.shape)
+            document = parse(data, shape)
+        except DecodedSizeError as exc:
+            raise AssemblyError(f"{what} {display} {exc}; {widen} raises the limit") from None
         except JsonLimitError as exc:
             raise AssemblyError(f"{what} {display} {exc}") from None
         except RecursionError:

@@ -42,6 +42,10 @@ class JsonLimitError(Exception):
     """The file cannot be read within the bounds; the message is one line (no path)."""
 
 
+class DecodedSizeError(JsonLimitError):
+    """The file would take more memory once decoded than its shape allows."""
+
+
 @dataclass(frozen=True)
 class Shape:
     max_depth: int = 100  # real templates: 13 at most (corpus, test apps, bench)
@@ -265,7 +269,7 @@ def parse(data: bytes, shape: Shape) -> Any:
     estimate = estimated_decoded_bytes(data, counts)
     limit = shape.max_expansion * len(data) + shape.allowance
     if estimate > limit:
-        raise JsonLimitError(
+        raise DecodedSizeError(
             f"would take about {_mib(estimate)} once decoded, over the limit of {_mib(limit)} "
             f"({shape.max_expansion}x its {_mib(len(data))} plus {_mib(shape.allowance)})"
         )
