@@ -17,6 +17,8 @@ would stop at its first stage).
 from __future__ import annotations
 
 import gc
+import json
+import sys
 import time
 
 from bot.plans.pipelines.simulate import PipelineRun, StageRun, cdk_pipelines_order, run_pipelines
@@ -85,3 +87,18 @@ def time_release(initial: State, release: PipelineRun) -> tuple[float, Simulatio
     finally:
         if enabled:
             gc.enable()
+
+
+def best_of(stacks: int, repeats: int = 5) -> dict[str, object]:
+    """Best CPU time of ``repeats`` releases of ``stacks`` consumers, and whether it was accepted."""
+    initial, release = pipeline_release(stacks)
+    timings, accepted = [], False
+    for _ in range(repeats):
+        seconds, simulation = time_release(initial, release)
+        timings.append(seconds)
+        accepted = simulation.ok
+    return {"stacks": stacks, "cpu": min(timings), "accepted": accepted}
+
+
+if __name__ == "__main__":  # python -m bench.pipeline STACKS: one size in a fresh process, as JSON
+    print(json.dumps(best_of(int(sys.argv[1]))))

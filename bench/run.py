@@ -53,7 +53,6 @@ from bench import measure
 from bench.fanout import write_fanout
 from bench.generate import ChangePlan, generate, load_changes
 from bench.hostile import SHAPES, write_shape
-from bench.pipeline import pipeline_release, time_release
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_FLOOR = 3.0  # aim: 2x
@@ -161,16 +160,16 @@ def fanout(work: Path, sizes: Sequence[int], timeout: float, log: Any) -> list[d
 
 
 def pipeline_steps(sizes: Sequence[int], log: Any) -> list[dict[str, Any]]:
-    """One simulated CDK Pipelines release per size (in process, pure), best of 5 CPU times."""
+    """One simulated CDK Pipelines release per size, best of 5 CPU times, each size in a fresh
+    process: inside this one, which holds the other measures' data, 10,000 stacks took 0.41 s
+    against 0.26 s alone (a 3.9x step that is 2.4x in a fresh process)."""
     steps = []
     for stacks in sizes:
-        initial, release = pipeline_release(stacks)
-        timings = []
-        for _ in range(5):
-            seconds, simulation = time_release(initial, release)
-            timings.append(seconds)
-        log(f"pipeline release of {stacks} stacks: {min(timings):.3f} s CPU, accepted: {simulation.ok}")
-        steps.append({"stacks": stacks, "cpu": min(timings), "accepted": simulation.ok})
+        done = subprocess.run([sys.executable, "-m", "bench.pipeline", str(stacks)], cwd=ROOT, check=True,
+                              capture_output=True, text=True)
+        step = json.loads(done.stdout.strip().splitlines()[-1])
+        log(f"pipeline release of {stacks} stacks: {step['cpu']:.3f} s CPU, accepted: {step['accepted']}")
+        steps.append(step)
     return steps
 
 
