@@ -130,9 +130,8 @@ def main(args: argparse.Namespace) -> int:
 
         # States copy --repo around the app (not a guessed checkout: it may be a home folder);
         # the base tree's root is as many folders above --base-source.
-        head_root = args.repo
-        depth = len(args.source.resolve().relative_to(head_root.resolve()).parts) \
-            if head_root is not None and args.source.resolve().is_relative_to(head_root.resolve()) else 0
+        source, repo = args.source.resolve(), args.repo.resolve() if args.repo is not None else None
+        depth = len(source.relative_to(repo).parts) if repo is not None and source.is_relative_to(repo) else 0
         verify = VerifyOptions(
             base=Tree(args.base_source, _context(args.base_context), root_above(args.base_source, depth))
             if args.base_source else None,

@@ -90,8 +90,8 @@ class Limits:
     def shape_of(self, what: str) -> tuple[Shape, str]:
         """The shape a file of kind ``what`` must fit, and the variable that widens it."""
         if what in _LISTINGS:
-            return (Shape(max_depth=self.max_depth, max_expansion=self.max_manifest_expansion,
-                          allowance=self.decode_allowance), "CDK_EXPORT_GUARD_MAX_MANIFEST_EXPANSION")
+            return (replace(self.shape, max_expansion=self.max_manifest_expansion),
+                    "CDK_EXPORT_GUARD_MAX_MANIFEST_EXPANSION")
         return self.shape, "CDK_EXPORT_GUARD_MAX_EXPANSION or CDK_EXPORT_GUARD_DECODE_ALLOWANCE_MB"
 
 

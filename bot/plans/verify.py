@@ -225,7 +225,7 @@ def _synthesize_all(states: list[State], ready: Mapping[State, Path], scratch: P
         for number, state in enumerate(states):
             if state in ready:  # base or head as given: already synthesized
                 out[state] = ready[state]
-            elif state.tree == "base" and options.base is None:
+            elif _tree(state, options) is None:
                 out[state] = _Built(None, "the base branch's source was not given (--base-source)", True)
             else:
                 futures[pool.submit(_cancellable, state, scratch / f"state-{number}", options, stop)] = state
@@ -277,7 +277,7 @@ def _version(base: Assembly, state: Assembly, label: str) -> AppVersion:
 
 def _synthesize(state: State, folder: Path, options: VerifyOptions) -> Path:
     """Build one state in ``folder`` (its ``app`` copy and ``cdk.out``); the tree is only read."""
-    tree = options.base if state.tree == "base" else options.head
+    tree = _tree(state, options)
     assert tree is not None
     app = scratch_copy(tree, folder)
     for installed in ("node_modules", ".venv"):  # the dependencies as installed, not copied
@@ -344,9 +344,14 @@ _ALONE_HINT = (" (the state copied the app folder alone: if the app reads files 
                " ../functions, give the repository root with --repo)")
 
 
+def _tree(state: State, options: VerifyOptions) -> Tree | None:
+    """The source tree ``state`` is built from (None: the base branch's was not given)."""
+    return options.base if state.tree == "base" else options.head
+
+
 def _alone(state: State, options: VerifyOptions) -> bool:
     """Whether ``state``'s tree is copied without the folders around the app."""
-    tree = options.base if state.tree == "base" else options.head
+    tree = _tree(state, options)
     return tree is not None and (tree.root is None or tree.root.resolve() == tree.path.resolve())
 
 
