@@ -318,7 +318,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             b, h, _ = _generate(work, f"x{factor}", step, args.seed, log)
             entry: dict[str, Any] = {"factor": factor, "size": step.__dict__}
             try:
-                result = _child("time", b, h, "--repeats", "1" if factor == 16 else "3", timeout=args.scaling_timeout)
+                result = _child("time", b, h, "--repeats", "3", timeout=args.scaling_timeout)
                 entry["seconds"] = result["best"]
             except subprocess.TimeoutExpired:
                 entry["timed_out"] = args.scaling_timeout

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.plans.deploy_command import parse_deploy
 from bot.plans.simulate import (
     AppVersion,
+    Deployed,
     Invocation,
     SelectionError,
     Simulation,
     StackSpec,
+    check_update,
     deployed_state,
     run,
     select,
@@ -177,3 +181,58 @@ def test_waves_and_concurrency_width() -> None:
 def test_selection_error_is_a_failed_step() -> None:
     result = deploy(BASE, (VALUE_CHANGED, "cdk deploy Missing"))
     assert result.error == "No stack found matching 'Missing'"
+
+
+# --- check_update against the rules read one by one ------------------------------------
+
+def _rules_one_by_one(state: dict[str, Deployed], new: StackSpec) -> str | None:
+    """DOMAIN.md's rules as plainly as they read: every export and import looked up in full."""
+    def importers(export: str) -> list[str]:
+        return sorted(n for n, d in state.items() if n != new.name and export in d.spec.imports)
+
+    def exporters(export: str) -> list[str]:
+        return sorted(n for n, d in state.items() if export in d.spec.exports)
+
+    current = state.get(new.name)
+    if current is not None:
+        for export, token in sorted(current.spec.exports.items()):
+            users = importers(export)
+            if users and export not in new.exports:
+                return f"Export {export} cannot be deleted as it is in use by {users[0]}"
+            if users and new.exports[export] != token:
+                return f"Cannot update export {export} as it is in use by {users[0]}"
+    for export in sorted(new.exports):
+        others = [n for n in exporters(export) if n != new.name]
+        if others:
+            return f"Export with name {export} is already exported by stack {others[0]}"
+    for export in sorted(new.imports):
+        if not [n for n in exporters(export) if n != new.name]:
+            return f"No export named {export} found"
+    return None
+
+
+_NAMES = st.sampled_from(["a", "b", "c", "d"])
+_STACKS = ["S1", "S2", "S3", "S4"]
+
+
+@st.composite
+def _state_and_update(draw: st.DrawFn) -> tuple[dict[str, Deployed], StackSpec]:
+    owner = {e: draw(st.sampled_from(_STACKS)) for e in draw(st.sets(_NAMES))}  # one owner per export
+    tokens = st.sampled_from(["1", "2"])
+    state = {}
+    for name in _STACKS:
+        exports = {e: draw(tokens) for e, o in owner.items() if o == name}
+        state[name] = Deployed(spec(name, exports=exports, imports=frozenset(draw(st.sets(_NAMES)))))
+    name = draw(st.sampled_from(_STACKS))
+    new = spec(name, "v2", exports={e: draw(tokens) for e in draw(st.sets(_NAMES))},
+               imports=frozenset(draw(st.sets(_NAMES))))
+    return state, new
+
+
+@settings(max_examples=400, deadline=None)
+@given(_state_and_update())
+def test_check_update_says_what_the_rules_read_one_by_one_say(case: tuple[dict[str, Deployed], StackSpec]) -> None:
+    # check_update looks up only the names that can break a rule; the first error it
+    # reports must be the one reading every rule in full gives.
+    state, new = case
+    assert check_update(state, new) == _rules_one_by_one(state, new)

@@ -228,13 +228,20 @@ class Index:
     def replace(self, state: dict[str, Deployed], deployed: Deployed) -> None:
         """Put ``deployed`` into ``state`` in place of what had its name, and index it."""
         name = deployed.spec.name
-        if name in state:
-            self.drop(name, state[name].spec)
+        old = state.get(name)
         state[name] = deployed
+        if old is not None and _same_names(old.spec, deployed.spec):  # most redeploys: nothing to re-index
+            return
+        if old is not None:
+            self.drop(name, old.spec)
         self.put(name, deployed.spec)
 
-    def importers_besides(self, export: str, besides: str) -> list[str]:
-        return sorted(n for n in self.importers.get(export, ()) if n != besides)
+    def importer_besides(self, export: str, besides: str) -> str | None:
+        """The first stack (by name) besides ``besides`` that imports ``export``."""
+        users = self.importers.get(export)
+        if not users or users == {besides}:
+            return None
+        return min(n for n in users if n != besides)
 
     def exporter(self, export: str) -> str | None:
         owners = self.exporters.get(export)
@@ -245,6 +252,12 @@ class Index:
         return min(owners) if owners else None
 
 
+def _same_names(old: StackSpec, new: StackSpec) -> bool:
+    """Whether two versions of a stack export, import and write the same names (the index holds names only)."""
+    return (old.imports == new.imports and old.exports.keys() == new.exports.keys()
+            and old.ssm_writes.keys() == new.ssm_writes.keys())
+
+
 def check_update(state: State, spec: StackSpec, app_parameters: frozenset[str] = frozenset(),
                  index: Index | None = None) -> str | None:
     """The CloudFormation error deploying ``spec`` over ``state`` would raise, if any.
@@ -252,26 +265,29 @@ def check_update(state: State, spec: StackSpec, app_parameters: frozenset[str] =
     ``app_parameters``: SSM parameters some stack of the app writes; a read of one
     that is not deployed yet fails, while other parameters come from outside the app.
     ``index``: the state's index, when the caller keeps one.
+
+    Each rule is checked in name order (the first error is reported, as before), but only
+    on the names that can break it: an export kept at its value needs no importer lookup.
     """
     index = index or Index(state)
     current = state.get(spec.name)
     if current is not None:
-        for export, token in sorted(current.spec.exports.items()):
-            users = index.importers_besides(export, spec.name)
-            if not users:
+        exports = spec.exports
+        moved = sorted(e for e, token in current.spec.exports.items() if exports.get(e) != token)
+        for export in moved:
+            user = index.importer_besides(export, spec.name)
+            if user is None:
                 continue
-            if export not in spec.exports:
-                return f"Export {export} cannot be deleted as it is in use by {users[0]}"
-            if spec.exports[export] != token:
-                return f"Cannot update export {export} as it is in use by {users[0]}"
-    for export in sorted(spec.exports):
-        owner = index.exporter(export)
-        if owner is not None and owner != spec.name:
-            return f"Export with name {export} is already exported by stack {owner}"
-    for export in sorted(spec.imports):
-        owner = index.exporter(export)
-        if owner is None or owner == spec.name:
-            return f"No export named {export} found"
+            if export not in exports:
+                return f"Export {export} cannot be deleted as it is in use by {user}"
+            return f"Cannot update export {export} as it is in use by {user}"
+    mine = {spec.name}
+    taken = [e for e in spec.exports if index.exporters.get(e, mine) - mine]
+    for export in sorted(taken):
+        return f"Export with name {export} is already exported by stack {min(index.exporters[export] - mine)}"
+    missing = [e for e in spec.imports if not index.exporters.get(e, mine) - mine]
+    for export in sorted(missing):
+        return f"No export named {export} found"
     for producer, output in sorted(spec.weak_reads):
         deployed = state.get(producer)
         if deployed is None or output not in deployed.spec.outputs:
@@ -350,9 +366,9 @@ def _delete(state: dict[str, Deployed], index: Index, name: str) -> StepOutcome:
     if current is None:
         return StepOutcome(label, (), (), f"Stack with id {name} does not exist")
     for export in sorted(current.spec.exports):
-        users = index.importers_besides(export, name)
-        if users:
-            error = f"{name}: Export {export} cannot be deleted as it is in use by {users[0]}"
+        user = index.importer_besides(export, name)
+        if user is not None:
+            error = f"{name}: Export {export} cannot be deleted as it is in use by {user}"
             return StepOutcome(label, (), (), error)
     index.drop(name, current.spec)
     del state[name]
