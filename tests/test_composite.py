@@ -121,9 +121,14 @@ def test_the_composite_action_installs_itself_and_posts_on_a_pull_request(tmp_pa
         bots_python = home / "venv" / "bin" / "python"
         assert subprocess.run([str(bots_python), "-c", "import aws_cdk"], capture_output=True).returncode != 0
 
-        second = run_composite(inputs, job(2), cache=cache)
+        # The second job analyzes the first job's assemblies (base-assembly, head-assembly: mapped
+        # by the composite like every input); what it adds is the restored install and the edit.
+        (out,) = (tmp_path / "runner-temp-1").glob("cdk-export-guard-*/infra")
+        second = run_composite({**inputs, "base-assembly": str(out / "base"), "head-assembly": str(out / "head")},
+                               job(2), cache=cache)
 
         assert second.step("cache").outputs["cache-hit"] == "true"
         assert "restored from the cache" in second.step("install").output, second.step("install").output
         assert second.step("run").returncode == 1
+        assert "cdk synth" not in second.step("run").output
         assert len(gh.comments(8)) == 1  # the same sticky comment, edited
