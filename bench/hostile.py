@@ -12,6 +12,9 @@ Head's one template holds the shape in a queue's property:
 - ``deep-nesting``: ``[[[...]]]``, half the size deep;
 - ``structure-in-strings``: strings of 1,024 brackets, colons and commas (the check's
   split at the quotes);
+- ``many-<shape>`` (``MANY_SHAPES``): the size split into templates of 128 KiB, one per
+  stack, each within the bound on one file: 400 of tiny objects took 1.3 GB for 52 MB
+  (25x) before the load was held to a budget over all its files;
 - padded shapes (``PADDED_ITEMS``): one long string, then as many small items as the
   loader's bound accepts: ``short-strings`` (``"ab"``, a str per 5 bytes),
   ``distinct-strings``, ``latin1-strings`` and ``emoji-strings`` (wider strs),
@@ -35,14 +38,18 @@ def _template(tags: bytes) -> bytes:
     return b'{"Resources":{"Q":{"Type":"AWS::SQS::Queue","Properties":{"Tags":' + tags + b"}}}}"
 
 
-def _write(directory: Path, tags: bytes) -> Path:
+def _write(directory: Path, tags: bytes, stacks: int = 1) -> Path:
+    """One stack ``S`` holding ``tags``; or ``stacks`` of them, ``S0``..., each a file of its own."""
     directory.mkdir(parents=True, exist_ok=True)
-    template = _template(tags)
-    (directory / "S.template.json").write_bytes(template)
-    manifest = {"version": "55.0.0", "artifacts": {"S": {
-        "type": "aws:cloudformation:stack", "environment": ENVIRONMENT,
-        "properties": {"templateFile": "S.template.json", "stackName": "S"}}}}
-    (directory / "manifest.json").write_text(json.dumps(manifest))
+    names = ["S"] if stacks == 1 else [f"S{i}" for i in range(stacks)]
+    artifacts = {}
+    for number, name in enumerate(names):
+        # The queue's id differs from file to file: identical files would be decoded once.
+        template = _template(tags).replace(b'"Q"', b'"Q%d"' % number) if stacks > 1 else _template(tags)
+        (directory / f"{name}.template.json").write_bytes(template)
+        artifacts[name] = {"type": "aws:cloudformation:stack", "environment": ENVIRONMENT,
+                           "properties": {"templateFile": f"{name}.template.json", "stackName": name}}
+    (directory / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": artifacts}))
     return directory
 
 
@@ -102,10 +109,22 @@ def _payload(shape: str, size: int, bound: Shape) -> bytes:
 
 
 SHAPES = ("nested-arrays", "tiny-objects", "long-string", "deep-nesting", "structure-in-strings", *PADDED_ITEMS)
+MANY_SHAPES = ("many-tiny-objects", "many-one-key-dicts", "many-nested-arrays")
+MANY_FILE_BYTES = 128 * 1024
 
 
 def write_shape(out_dir: Path, shape: str, megabytes: float, bound: Shape | None = None) -> tuple[Path, Path]:
     """Base: the queue with no tags; head: ``megabytes`` MB of ``shape`` in them (the
     padded shapes as many items as ``bound`` accepts, the loader's default bound if None)."""
-    payload = _payload(shape, int(megabytes * 1024 * 1024), bound or Shape())
+    size = int(megabytes * 1024 * 1024)
+    if shape in MANY_SHAPES:
+        stacks = max(1, size // MANY_FILE_BYTES)
+        payload = _payload(shape.removeprefix("many-"), MANY_FILE_BYTES, bound or Shape())
+        return _write(out_dir / "base", b"[]", stacks), _write(out_dir / "head", payload, stacks)
+    payload = _payload(shape, size, bound or Shape())
     return _write(out_dir / "base", b"[]"), _write(out_dir / "head", payload)
+
+
+def head_bytes(head: Path) -> int:
+    """The size of a hostile head's templates on disk (what its peak memory is measured against)."""
+    return sum(path.stat().st_size for path in head.glob("*.template.json"))

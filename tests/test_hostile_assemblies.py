@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.assembly import AssemblyError, Limits, load_assembly
+from bot.core.memory_budget import MemoryBudget, MemoryBudgetError
 from tests.builders import AppBuilder, import_value, ref
 
 TIMEOUT = 60
@@ -207,6 +208,27 @@ def test_a_template_past_what_cloudformation_takes_is_read_with_a_larger_allowan
         load_assembly(folder)
     raised = Limits.from_environment({"CDK_EXPORT_GUARD_DECODE_ALLOWANCE_MB": "32"})
     assert len(load_assembly(folder, raised).stacks["Consumer"].resources) == 4001  # type: ignore[index]
+
+
+def test_the_load_budget_is_read_from_the_environment_and_names_itself(tmp_path: Path) -> None:
+    """The budget over all files (bot/core/memory_budget.py): set by its variables, refused
+    with one line naming them when the load already holds more than it."""
+    limits = Limits.from_environment({"CDK_EXPORT_GUARD_MAX_MEMORY_RATIO": "5",
+                                      "CDK_EXPORT_GUARD_MEMORY_ALLOWANCE_MB": "2"})
+    assert (limits.max_memory_ratio, limits.memory_allowance) == (5, 2 * 1024 * 1024)
+    with pytest.raises(AssemblyError, match="CDK_EXPORT_GUARD_MAX_MEMORY_RATIO must be a positive whole number"):
+        Limits.from_environment({"CDK_EXPORT_GUARD_MAX_MEMORY_RATIO": "0"})
+    folder = layer_app("k1").write(tmp_path / "app")
+    assert load_assembly(folder, limits).stacks
+    budget = MemoryBudget(ratio=3, allowance=16 * 1024 * 1024, input_bytes=0)
+    budget.admit(budget.limit + 1)  # an estimate alone never refuses (the bound on one file holds it) ...
+    budget.admit(0)  # ... it makes the budget measure: this process took far less since
+    held = b"\1" * (64 * 1024 * 1024)  # resident: written, not only reserved
+    budget.admit(budget.limit + 1)
+    with pytest.raises(MemoryBudgetError, match=r"^was not read: the load already holds about 6\d\.\d MiB in memory, "
+                                                r"over its budget of 16.0 MiB \(3x the assemblies' 0.0 MiB of JSON"):
+        budget.admit(0)
+    del held
 
 
 def test_the_depth_limit_can_be_raised_by_the_environment(tmp_path: Path) -> None:

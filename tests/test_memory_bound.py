@@ -16,13 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from bench.hostile import PADDED_ITEMS, SHAPES, write_shape
+from bench.hostile import MANY_SHAPES, PADDED_ITEMS, SHAPES, head_bytes, write_shape
+from bot.core.assembly import Limits
 from bot.core.bounded_json import Shape
+from bot.core.memory_budget import json_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 MEGABYTES = 4
 ALLOWANCE_MB = 1
 LIMIT = 4.0
+MANY_MEGABYTES = 16  # 128 files: the last one's decode is a small part of the budget
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak RSS is read from /proc (Linux)")
@@ -38,3 +41,38 @@ def test_peak_memory_stays_within_4x_a_hostile_template(shape: str, tmp_path: Pa
     assert ratio <= LIMIT, f"{shape}: {ratio:.2f}x ({measured['outcome'][:120]})"
     if shape in PADDED_ITEMS:  # the costliest file the bound accepts: read, not refused
         assert measured["outcome"] == "analyzed", measured["outcome"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak RSS is read from /proc (Linux)")
+@pytest.mark.parametrize("shape", MANY_SHAPES)
+def test_peak_memory_stays_within_4x_many_hostile_templates(shape: str, tmp_path: Path) -> None:
+    # 128 templates of 128 KiB, each within the bound on one file (25x once decoded, for tiny
+    # objects): the load's budget over all files refuses them before memory passes 4x.
+    base, head = write_shape(tmp_path, shape, MANY_MEGABYTES)
+    size = head_bytes(head)
+    env = {**os.environ, "CDK_EXPORT_GUARD_MEMORY_ALLOWANCE_MB": str(ALLOWANCE_MB)}
+    out = subprocess.run([sys.executable, "-m", "bench.measure", "hostile-memory", str(base), str(head)],
+                         check=True, capture_output=True, text=True, cwd=ROOT, env=env)
+    measured = json.loads(out.stdout)
+    ratio = measured["rss_peak_delta"] / size
+    assert ratio <= LIMIT, f"{shape}: {ratio:.2f}x ({measured['outcome'][:120]})"
+    assert measured["outcome"].startswith("refused: template S"), measured["outcome"]
+    assert "CDK_EXPORT_GUARD_MAX_MEMORY_RATIO" in measured["outcome"]  # names what raises the limit
+
+
+def test_a_real_app_with_every_template_changed_is_within_the_budget(tmp_path: Path) -> None:
+    # Realistic templates take 3.4x-3.6x the bytes read once decoded; with every template
+    # changed both sides are decoded, and the whole analysis (a fresh process) must stay well
+    # within the load's budget of 3x the assemblies' JSON (metadata files count), unrefused.
+    from bench.generate import ChangePlan, generate
+
+    base, head = generate(tmp_path / "app", stacks=20, resources_per_stack=200, references=200, seed=3,
+                          change=ChangePlan.default(20))
+    for template in head.rglob("*.template.json"):  # every template's bytes differ from base's
+        template.write_text(template.read_text().replace('"Resources"', '"Resources" ', 1))
+    env = {**os.environ, "CDK_EXPORT_GUARD_MEMORY_ALLOWANCE_MB": str(ALLOWANCE_MB)}
+    out = subprocess.run([sys.executable, "-m", "bench.measure", "memory", str(base), str(head)],
+                         capture_output=True, text=True, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr[-500:]  # not refused
+    ratio = json.loads(out.stdout)["rss_peak_delta"] / json_bytes(base, head)
+    assert ratio < Limits().max_memory_ratio * 2 / 3, f"{ratio:.2f}x"  # measured 1.70x: a third to spare

@@ -21,6 +21,7 @@ from bot.core import cdk_metadata, semver
 from bot.core.bounded_json import DecodedSizeError, JsonLimitError, Shape, one_line, parse, read_regular_file
 from bot.core.gcpause import paused
 from bot.core.intrinsics import Scope, Unresolvable, describe, resolve_string
+from bot.core.memory_budget import MemoryBudget, MemoryBudgetError, json_bytes
 from bot.core.model import (
     UNKNOWN_ACCOUNT,
     UNKNOWN_REGION,
@@ -59,11 +60,17 @@ class Limits:
     # with the app. Estimated 5.4x for the corpus app's, 8.6x for a 5,000-stack app's (1.4 MiB,
     # which takes 5.3x once decoded, measured); with 2x they refused that app (`make bench`).
     max_manifest_expansion: int = 10
+    # The whole load (both assemblies) may grow resident memory by this many times their JSON
+    # on disk, plus memory_allowance (bot/core/memory_budget.py). Real apps grow by 0.9x (the
+    # 200-stack pair) to 1.6x (the same with every template changed), all phases included.
+    max_memory_ratio: int = 3
+    memory_allowance: int = 8 * 1024 * 1024
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Limits:
         """Defaults, overridden by CDK_EXPORT_GUARD_MAX_FILE_MB / _MAX_TOTAL_MB / _MAX_NESTING /
-        _MAX_DEPTH / _MAX_EXPANSION / _DECODE_ALLOWANCE_MB / _MAX_MANIFEST_EXPANSION."""
+        _MAX_DEPTH / _MAX_EXPANSION / _DECODE_ALLOWANCE_MB / _MAX_MANIFEST_EXPANSION /
+        _MAX_MEMORY_RATIO / _MEMORY_ALLOWANCE_MB."""
         def number(name: str, default: int, scale: int = 1) -> int:
             text = env.get(f"CDK_EXPORT_GUARD_{name}", "").strip()
             if not text:
@@ -81,7 +88,16 @@ class Limits:
             max_expansion=number("MAX_EXPANSION", cls.max_expansion),
             decode_allowance=number("DECODE_ALLOWANCE_MB", cls.decode_allowance, mib),
             max_manifest_expansion=number("MAX_MANIFEST_EXPANSION", cls.max_manifest_expansion),
+            max_memory_ratio=number("MAX_MEMORY_RATIO", cls.max_memory_ratio),
+            memory_allowance=number("MEMORY_ALLOWANCE_MB", cls.memory_allowance, mib),
         )
+
+    def memory_budget(self, *roots: Path) -> MemoryBudget | None:
+        """The budget of a load of the assemblies in ``roots`` (None when one is not a folder:
+        the load says why)."""
+        if not all(root.is_dir() for root in roots):
+            return None
+        return MemoryBudget(self.max_memory_ratio, self.memory_allowance, json_bytes(*roots))
 
     @property
     def shape(self) -> Shape:
@@ -113,6 +129,7 @@ class _Shared:
     outputs: dict[tuple[str, str, Environment], dict[str, Output]] = field(default_factory=dict)
     missing_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)  # resources without aws:cdk:path
     assets: dict[str, dict[str, Asset]] = field(default_factory=dict)  # by asset manifest digest
+    budget: MemoryBudget | None = None  # the load's memory, over both assemblies
 
 
 @dataclass
@@ -150,15 +167,19 @@ class _Reader:
             raise AssemblyError(
                 f"the assembly is over the limit of {self.limits.max_total_bytes} bytes in total"
             )
+        budget = self.shared.budget
         digest = hashlib.sha256(data).hexdigest()
         self.digests[path] = digest
         if digest in self.shared.parsed:
             return self.shared.parsed[digest]
         shape, widen = self.limits.shape_of(what)
         try:
-            document = parse(data, shape)
+            document = parse(data, shape, budget.admit if budget is not None else None)
         except DecodedSizeError as exc:
             raise AssemblyError(f"{what} {display} {exc}; {widen} raises the limit") from None
+        except MemoryBudgetError as exc:
+            raise AssemblyError(f"{what} {display} {exc}; CDK_EXPORT_GUARD_MAX_MEMORY_RATIO or "
+                                "CDK_EXPORT_GUARD_MEMORY_ALLOWANCE_MB raises it") from None
         except JsonLimitError as exc:
             raise AssemblyError(f"{what} {display} {exc}") from None
         except RecursionError:
@@ -184,14 +205,14 @@ def _looks_like_yaml(text: bytes) -> bool:
 @paused
 def load_assembly(directory: str | os.PathLike[str], limits: Limits = Limits()) -> Assembly:
     """Load ``directory/manifest.json`` and every stack it names."""
-    return _load(directory, limits, _Shared())
+    return _load(directory, limits, _Shared(budget=limits.memory_budget(Path(directory))))
 
 
 @paused
 def load_assemblies(base: str | os.PathLike[str], head: str | os.PathLike[str],
                     limits: Limits = Limits()) -> tuple[Assembly, Assembly]:
     """Load base and head; what their files share byte for byte is parsed and built once."""
-    shared = _Shared()
+    shared = _Shared(budget=limits.memory_budget(Path(base), Path(head)))
     return _load(base, limits, shared), _load(head, limits, shared)
 
 

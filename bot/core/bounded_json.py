@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -257,11 +257,13 @@ def estimate_of(data: bytes) -> int:
     return estimated_decoded_bytes(data, scan_structure(data, max_brackets=0))
 
 
-def parse(data: bytes, shape: Shape) -> Any:
+def parse(data: bytes, shape: Shape, admit: Callable[[int], None] | None = None) -> Any:
     """Decode ``data`` within ``shape``: JsonLimitError when over it, ValueError when not JSON.
 
     The decoded size is checked before decoding (that is the memory to protect); the depth
     after, once the brackets are known to balance (orjson itself stops at 1,024 levels).
+    ``admit``, given the estimate of a file within ``shape``, may refuse it too (raising):
+    a budget over many files (``memory_budget``).
     """
     # Brackets of a file within the bound are few (each is charged 80 or more); past this
     # many, the scan drops them and a second scan reads them if the file is within it.
@@ -273,6 +275,8 @@ def parse(data: bytes, shape: Shape) -> Any:
             f"would take about {_mib(estimate)} once decoded, over the limit of {_mib(limit)} "
             f"({shape.max_expansion}x its {_mib(len(data))} plus {_mib(shape.allowance)})"
         )
+    if admit is not None:
+        admit(estimate)
     brackets = counts.brackets if counts.brackets is not None else scan_structure(data).brackets or b""
     del counts
     try:
