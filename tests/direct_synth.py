@@ -85,12 +85,20 @@ def cli_context(app_dir: Path, context: Mapping[str, str], cdk_cli: str) -> dict
 
 def synthesize_directly(app_dir: Path, out_dir: Path, context: Mapping[str, str], cdk_cli: str,
                         extra_env: Mapping[str, str] | None = None, timeout_seconds: float = 600) -> Path:
-    """Run ``python app.py`` in ``app_dir`` as ``cdk synth`` would; the assembly folder."""
+    """Run the app in ``app_dir`` as ``cdk synth`` would; the assembly folder.
+
+    A Python app (``app.py``) runs with this interpreter; any other with its cdk.json's ``app``
+    command, through a shell as the CLI runs it (``node app.ts``: Node from .venv, first on
+    the environment's PATH)."""
     out_dir = out_dir.resolve()
     env = app_environment(out_dir, cdk_cli, extra_env)
     env["CDK_CONTEXT_JSON"] = json.dumps(cli_context(app_dir, context, cdk_cli))
+    if (app_dir / "app.py").is_file():
+        command: list[str] | str = [sys.executable, "app.py"]
+    else:
+        command = json.loads((app_dir / "cdk.json").read_text(encoding="utf-8"))["app"]
     completed = subprocess.run(
-        [sys.executable, "app.py"], cwd=app_dir, env=env, capture_output=True, text=True,
+        command, shell=isinstance(command, str), cwd=app_dir, env=env, capture_output=True, text=True,
         timeout=timeout_seconds, stdin=subprocess.DEVNULL, check=False,
     )
     if completed.returncode != 0 or not (out_dir / "manifest.json").is_file():

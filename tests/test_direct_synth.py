@@ -130,6 +130,18 @@ def test_every_variant_batched_is_what_cdk_synth_writes(name: str, variant: str,
     assert differences(cli_synth(name, variant, tmp_path / "cli"), batched) == []
 
 
+# The apps that are not Python run alone with their cdk.json's command (`node app.ts`), cached
+# by the synth cache: locally one variant against `cdk synth`, in CI every one.
+ALONE = [(name, variant) for name in all_apps() if not is_python(app_dir(name)) for variant in variants(name)]
+ALONE_COMPARED = ALONE if IN_CI else [("ts_layer", "head")]
+
+
+@pytest.mark.parametrize(("name", "variant"), ALONE_COMPARED)
+def test_an_app_run_alone_with_its_command_is_what_cdk_synth_writes(name: str, variant: str, tmp_path: Path,
+                                                                    synth_app) -> None:  # type: ignore[no-untyped-def]
+    assert differences(cli_synth(name, variant, tmp_path / "cli"), synth_app(name, variant)) == []
+
+
 def write_app(folder: Path, body: str, **files: str) -> Path:
     """A one-stack Python app in ``folder`` (``body``: statements in ``stack``'s scope)."""
     folder.mkdir(parents=True)
