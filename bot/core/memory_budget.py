@@ -29,7 +29,7 @@ MIB = 1024 * 1024
 
 
 class MemoryBudgetError(Exception):
-    """Decoding the next file could take the load past its budget."""
+    """The load already holds more memory than its budget: the next file is not read."""
 
 
 def resident_bytes() -> int:
