@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,15 +29,23 @@ LIMIT = 4.0
 MANY_MEGABYTES = 16  # 128 files: the last one's decode is a small part of the budget
 
 
+def measure(what: str, base: Path, head: Path, **limits_mb: int) -> dict[str, Any]:
+    """``python -m bench.measure <what> base head`` in a fresh process, with the limits given
+    (``DECODE_ALLOWANCE_MB=1`` sets CDK_EXPORT_GUARD_DECODE_ALLOWANCE_MB); its JSON."""
+    env = {**os.environ, **{f"CDK_EXPORT_GUARD_{name}": str(value) for name, value in limits_mb.items()}}
+    out = subprocess.run([sys.executable, "-m", "bench.measure", what, str(base), str(head)],
+                         capture_output=True, text=True, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr[-500:]
+    measured: dict[str, Any] = json.loads(out.stdout)
+    return measured
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak RSS is read from /proc (Linux)")
 @pytest.mark.parametrize("shape", SHAPES)
 def test_peak_memory_stays_within_4x_a_hostile_template(shape: str, tmp_path: Path) -> None:
     base, head = write_shape(tmp_path, shape, MEGABYTES, Shape(allowance=ALLOWANCE_MB * 1024 * 1024))
     size = (head / "S.template.json").stat().st_size
-    env = {**os.environ, "CDK_EXPORT_GUARD_DECODE_ALLOWANCE_MB": str(ALLOWANCE_MB)}
-    out = subprocess.run([sys.executable, "-m", "bench.measure", "hostile-memory", str(base), str(head)],
-                         check=True, capture_output=True, text=True, cwd=ROOT, env=env)
-    measured = json.loads(out.stdout)
+    measured = measure("hostile-memory", base, head, DECODE_ALLOWANCE_MB=ALLOWANCE_MB)
     ratio = measured["rss_peak_delta"] / size
     assert ratio <= LIMIT, f"{shape}: {ratio:.2f}x ({measured['outcome'][:120]})"
     if shape in PADDED_ITEMS:  # the costliest file the bound accepts: read, not refused
@@ -50,10 +59,7 @@ def test_peak_memory_stays_within_4x_many_hostile_templates(shape: str, tmp_path
     # objects): the load's budget over all files refuses them before memory passes 4x.
     base, head = write_shape(tmp_path, shape, MANY_MEGABYTES)
     size = head_bytes(head)
-    env = {**os.environ, "CDK_EXPORT_GUARD_MEMORY_ALLOWANCE_MB": str(ALLOWANCE_MB)}
-    out = subprocess.run([sys.executable, "-m", "bench.measure", "hostile-memory", str(base), str(head)],
-                         check=True, capture_output=True, text=True, cwd=ROOT, env=env)
-    measured = json.loads(out.stdout)
+    measured = measure("hostile-memory", base, head, MEMORY_ALLOWANCE_MB=ALLOWANCE_MB)
     ratio = measured["rss_peak_delta"] / size
     assert ratio <= LIMIT, f"{shape}: {ratio:.2f}x ({measured['outcome'][:120]})"
     assert measured["outcome"].startswith("refused: template S"), measured["outcome"]
@@ -70,9 +76,6 @@ def test_a_real_app_with_every_template_changed_is_within_the_budget(tmp_path: P
                           change=ChangePlan.default(20))
     for template in head.rglob("*.template.json"):  # every template's bytes differ from base's
         template.write_text(template.read_text().replace('"Resources"', '"Resources" ', 1))
-    env = {**os.environ, "CDK_EXPORT_GUARD_MEMORY_ALLOWANCE_MB": str(ALLOWANCE_MB)}
-    out = subprocess.run([sys.executable, "-m", "bench.measure", "memory", str(base), str(head)],
-                         capture_output=True, text=True, cwd=ROOT, env=env)
-    assert out.returncode == 0, out.stderr[-500:]  # not refused
-    ratio = json.loads(out.stdout)["rss_peak_delta"] / json_bytes(base, head)
+    measured = measure("memory", base, head, MEMORY_ALLOWANCE_MB=ALLOWANCE_MB)  # fails if refused
+    ratio = measured["rss_peak_delta"] / json_bytes(base, head)
     assert ratio < Limits().max_memory_ratio * 2 / 3, f"{ratio:.2f}x"  # measured 1.70x: a third to spare
