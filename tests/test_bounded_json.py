@@ -19,6 +19,7 @@ from bot.core.bounded_json import (
     parse,
     scan_structure,
 )
+from tests.tiers import examples
 
 tricky_strings = st.sampled_from(['[', ']', '{"}', 'x\\"[', "\\", '\\\\"', "{}[]", "é😀", ""]) | st.text(max_size=8)
 documents = st.recursive(
@@ -36,7 +37,7 @@ def depth(value: Any) -> int:
     return 0
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(documents)
 def test_depth_is_exact_whatever_the_strings_hold(document: Any) -> None:
     text = json.dumps(document).encode()
@@ -88,7 +89,7 @@ def containers(value: Any) -> tuple[int, int, int, int]:
     return tuple(sum(column) for column in zip(own, *totals, strict=False))  # type: ignore[return-value]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(documents, st.integers(min_value=1, max_value=9))
 def test_the_counts_outside_strings_are_exact(document: Any, chunk: int) -> None:
     """Whole, and in pieces of a few bytes (a piece may end inside a string or an escape)."""

@@ -32,6 +32,7 @@ from bot.plans.patches import (
 from bot.plans.planner import attach_plans
 from bot.plans.source import declared_library_version
 from bot.plans.verify import apply_changes
+from tests.tiers import examples
 
 TS_STACKS = """import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -241,7 +242,7 @@ def test_merge_refuses_patches_that_edit_the_same_lines_differently() -> None:
     assert merge("lib/stacks.ts", TS_CONSUMER, [one, other]) is None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     body=st.text(alphabet=st.sampled_from(list("ab_.,:=()[]{}'\"# \n")), max_size=120),
     prop=st.sampled_from(["Layers/0", "Layers/3", "Environment/Variables/a", "Environment", "X"]),
@@ -274,7 +275,7 @@ new Component2Stack(app, 'Componenet2Stack', {
 });"""
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(before=st.text(alphabet=st.sampled_from(["a", "b", "\n", "\f", "\u2028", " "]), max_size=40),
        after=st.text(alphabet=st.sampled_from(["a", "c", "\n", "\f", "\u2028", " "]), max_size=40))
 def test_diff_then_apply_gives_the_text_back(before: str, after: str) -> None:

@@ -14,6 +14,7 @@ from bot.core.analysis import analyze
 from bot.core.assembly import AssemblyError, load_assembly
 from bot.plans.planner import attach_plans
 from bot.render import json_report, text
+from tests.tiers import examples
 
 TYPES = ["AWS::Lambda::LayerVersion", "AWS::SQS::Queue", "AWS::Lambda::Function",
          "AWS::SSM::Parameter", "Custom::X", "AWS::CloudFormation::Stack", "Foo::Bar::Baz"]
@@ -77,7 +78,7 @@ def write(directory: Path, stacks: list[dict[str, Any]]) -> Path:
     return directory
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(base=apps, head=apps)
 def test_any_template_pair_analyzes_without_crashing(base: list[dict[str, Any]], head: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,6 +21,7 @@ from bot.plans.simulate import (
     waves,
     widest_wave,
 )
+from tests.tiers import examples
 
 
 def spec(stack_id: str, template: str = "v1", **fields: object) -> StackSpec:
@@ -229,7 +230,7 @@ def _state_and_update(draw: st.DrawFn) -> tuple[dict[str, Deployed], StackSpec]:
     return state, new
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(_state_and_update())
 def test_check_update_says_what_the_rules_read_one_by_one_say(case: tuple[dict[str, Deployed], StackSpec]) -> None:
     # check_update looks up only the names that can break a rule; the first error it

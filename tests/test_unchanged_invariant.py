@@ -23,6 +23,7 @@ from bot.core.assembly import AssemblyError, load_assembly
 from tests.corpus import ECOM, requires_corpus
 from tests.synth_cache import APPS_DIR
 from tests.test_properties import templates
+from tests.tiers import examples
 
 APPS = sorted(p.name for p in APPS_DIR.iterdir() if (p / "cdk.json").is_file()) + ["example"]
 
@@ -75,7 +76,7 @@ def write(directory: Path, specs: list[tuple[dict[str, Any], str, str]]) -> Path
     return directory
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs=stacks)
 def test_a_random_app_against_itself_reports_nothing(specs: list[tuple[dict[str, Any], str, str]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,6 +28,7 @@ from bot.core.model import AnalysisResult, Stack
 from bot.render import json_report, markdown, sarif, text
 from tests.builders import AppBuilder, import_value, ref
 from tests.synth_cache import APPS_DIR
+from tests.tiers import examples
 
 LAYER = "AWS::Lambda::LayerVersion"
 FUNCTION = "AWS::Lambda::Function"
@@ -155,7 +156,7 @@ _parameters = st.dictionaries(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(section=_sections, parameters=_parameters)
 # A logical id that is itself a name looked for opens its key line: its reads were once missed.
 @example(section={"A": {"Type": "AWS::SSM::Parameter"}, "Fn::ImportValue": {
