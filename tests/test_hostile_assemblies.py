@@ -12,11 +12,12 @@ import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.core.assembly import AssemblyError, Limits, load_assembly
-from bot.core.memory_budget import MemoryBudget, MemoryBudgetError
+from bot.core.memory_budget import MemoryBudget, MemoryBudgetError, json_bytes
 from tests.builders import AppBuilder, import_value, ref
 
 TIMEOUT = 60
@@ -277,3 +278,29 @@ def test_a_manifest_of_short_strings_past_10x_is_refused(tmp_path: Path) -> None
     (folder / "manifest.json").write_bytes(manifest.replace(b'"PAD"', padding))
     with pytest.raises(AssemblyError, match=r"^manifest manifest.json would take about .*\(10x its"):
         load_assembly(folder)
+
+
+def test_a_folder_that_cannot_be_listed_does_not_stop_the_load(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = layer_app("k1").write(tmp_path / "app")
+    (folder / "locked").mkdir()
+    listing = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> Any:  # as for a folder without read permission
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert json_bytes(folder) > 0
+    assert load_assembly(folder).stacks
+
+
+def test_the_budget_counts_every_json_file_and_skips_asset_folders(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_bytes(b"x" * 10)
+    (tmp_path / "notes.txt").write_bytes(b"x" * 100)
+    (tmp_path / "assembly-Prod").mkdir()
+    (tmp_path / "assembly-Prod" / "b.template.json").write_bytes(b"x" * 20)
+    (tmp_path / "asset.abc123").mkdir()
+    (tmp_path / "asset.abc123" / "package.json").write_bytes(b"x" * 1000)
+    assert json_bytes(tmp_path) == 30

@@ -70,14 +70,17 @@ def json_bytes(*roots: Path) -> int:
     total = 0
     todo = list(roots)
     while todo:
-        with os.scandir(todo.pop()) as entries:
-            for entry in entries:
-                if entry.name.startswith("asset."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    todo.append(Path(entry.path))
-                elif entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
-                    total += entry.stat(follow_symlinks=False).st_size
+        try:
+            with os.scandir(todo.pop()) as entries:
+                for entry in entries:
+                    if entry.name.startswith("asset."):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(Path(entry.path))
+                    elif entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_size
+        except OSError:  # a folder that cannot be listed counts nothing: the budget only gets smaller
+            continue
     return total
 
 
