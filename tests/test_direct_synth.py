@@ -4,7 +4,9 @@ Alone (tests/direct_synth.py: one ``python app.py`` as the CLI runs it) and in a
 runner that synthesizes app after app (tests/batch_synth.py, tests/synth_runner.py). Locally
 a runner's sequence covers what one process could carry from an app to the next (the same
 asset folders in two assemblies, context from cdk.json, a Stage's nested assembly); in CI
-(``CI=true``) every Python test-app variant is compared against its own ``cdk synth``.
+(``CI=true``) every Python test-app variant is compared against its own ``cdk synth``, and
+the runner's edge cases run (same-named modules, environment and context, a failing app,
+a relative asset path).
 """
 
 from __future__ import annotations
@@ -142,6 +144,12 @@ def test_an_app_run_alone_with_its_command_is_what_cdk_synth_writes(name: str, v
     assert differences(cli_synth(name, variant, tmp_path / "cli"), synth_app(name, variant)) == []
 
 
+# The runner's edge cases test the tests' harness, not the product, and start runners of
+# their own (about 30 s of CPU in all): CI runs them on every change; locally the runner is
+# checked against `cdk synth` above.
+RUNNER_EDGES = ci_only("each runner edge case (a test of the test harness)")
+
+
 def write_app(folder: Path, body: str, **files: str) -> Path:
     """A one-stack Python app in ``folder`` (``body``: statements in ``stack``'s scope)."""
     folder.mkdir(parents=True)
@@ -159,6 +167,7 @@ def queue_names(out: Path) -> list[str]:
     return [r["Properties"]["QueueName"] for r in template["Resources"].values() if r["Type"] == "AWS::SQS::Queue"]
 
 
+@RUNNER_EDGES
 def test_apps_with_modules_of_the_same_name_each_get_their_own(tmp_path: Path, runners: RunnerPool) -> None:
     before = runners.counts.copy()
     body = "import names\nsqs.Queue(stack, 'Q', queue_name=names.QUEUE)\n"
@@ -169,6 +178,7 @@ def test_apps_with_modules_of_the_same_name_each_get_their_own(tmp_path: Path, r
     assert runners.counts - before == {"batched": 2}
 
 
+@RUNNER_EDGES
 def test_the_app_reads_its_own_environment_and_context(tmp_path: Path, runners: RunnerPool) -> None:
     before = runners.counts.copy()
     body = """\
@@ -185,6 +195,7 @@ def test_the_app_reads_its_own_environment_and_context(tmp_path: Path, runners: 
     assert runners.counts - before == {"batched": 2}
 
 
+@RUNNER_EDGES
 def test_a_failing_app_fails_alone_and_the_next_app_gets_a_fresh_runner(tmp_path: Path) -> None:
     runners = RunnerPool(tmp_path / "runners", max_idle=1)  # its own: the failure ends a runner
     broken = write_app(tmp_path / "broken", "raise SystemExit('no such construct')\n")
@@ -199,6 +210,7 @@ def test_a_failing_app_fails_alone_and_the_next_app_gets_a_fresh_runner(tmp_path
     assert runners.counts == {"alone": 1, "batched": 1}
 
 
+@RUNNER_EDGES
 def test_an_asset_path_relative_to_the_app_is_synthesized_alone(tmp_path: Path, runners: RunnerPool) -> None:
     """Node's working folder is the runner's, not the app's: such an app runs in a process of its own."""
     before = runners.counts.copy()
